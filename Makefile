@@ -1,0 +1,42 @@
+# The two commands of the README:
+#   make demo   installs minigrad with the example extras into .venv/ and runs the main job
+#   make test   installs everything (PyTorch, Graphviz's dot too) and runs the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+# PyTorch builds known to install here from the local wheel cache on Python 3.11 / x86_64.
+TORCH := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: demo test install install-dev graphviz clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(PY) setup.cfg pyproject.toml
+	$(PIP) install -q -e '.[examples]'
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev graphviz
+
+graphviz:
+	@command -v dot >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq graphviz >/dev/null; fi; }
+	@dot -V
+
+demo: install
+	$(PY) examples/demo.py
+
+test: install-dev
+	$(PY) -m pytest -n 2 -q
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache

@@ -1,0 +1,278 @@
+"""The autograd core: ops as a registry, graph nodes, the backward engine and grad modes.
+
+An op is a class with a NumPy ``forward`` and, right under it, its ``vjp``. ``Op.apply``
+runs ``forward`` on the Tensors' arrays and, when grad mode is on and an input requires
+grad, records a :class:`Node`. ``run_backward`` walks the nodes in an iterative topological
+order and calls each ``vjp`` once, with the sum of the gradients that reached it.
+"""
+from __future__ import annotations
+
+import functools
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+OPS: dict[str, type["Op"]] = {}
+
+_state = {"grad_enabled": True, "anomaly": False}
+
+
+def register(name: str) -> Callable[[type["Op"]], type["Op"]]:
+    """Class decorator: ``@register("mul")`` puts the op in ``OPS`` under its PyTorch name."""
+    def decorate(cls: type[Op]) -> type[Op]:
+        if name in OPS:
+            raise ValueError(f"register: an op named {name!r} is already registered "
+                             f"({OPS[name].__qualname__})")
+        cls.name = name
+        OPS[name] = cls
+        return cls
+    return decorate
+
+
+class Op:
+    """Base class of every op: subclasses define ``forward`` and ``vjp`` as static methods.
+
+    ``forward(*arrays, **attrs) -> (y, saved)`` and ``vjp(g, saved, **attrs) -> grads``,
+    one gradient (or None) per input. Hyper-parameters are keyword-only attributes.
+    An op that sets ``wants_needs_input_grad = True`` also receives
+    ``needs_input_grad`` (one bool per input) in ``vjp`` and may skip unneeded gradients.
+    """
+
+    name = "op"
+    wants_needs_input_grad = False
+
+    @staticmethod
+    def forward(*arrays: np.ndarray, **attrs: Any) -> tuple[np.ndarray, Any]:
+        raise NotImplementedError
+
+    @staticmethod
+    def vjp(g: np.ndarray, saved: Any, **attrs: Any) -> tuple[np.ndarray | None, ...]:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Any, **attrs: Any):
+        """Run the op on Tensors (other values become constant Tensors); return a Tensor."""
+        from minigrad.tensor import Tensor, as_tensor  # tensor.py imports this module
+
+        tensors = [x if isinstance(x, Tensor) else as_tensor(x) for x in inputs]
+        y, saved = cls.forward(*(t.data for t in tensors), **attrs)
+        y = np.asarray(y)
+        if _state["anomaly"]:
+            _check_finite(y, f"detect_anomaly: the forward of {cls.name!r} returned NaN or Inf "
+                             f"(output shape {y.shape})")
+        record = (_state["grad_enabled"] and y.dtype.kind == "f"
+                  and any(t.requires_grad for t in tensors))
+        out = Tensor._from_op(y, requires_grad=record)
+        base = next((t for t in tensors if np.may_share_memory(y, t.data)), None)
+        if base is not None:
+            out._share_version_with(base)
+        if record:
+            out.grad_fn = Node(cls, tensors, out, saved, attrs)
+        return out
+
+
+class _Released:
+    """Stands in for the saved arrays of a node after backward released them."""
+
+
+RELEASED = _Released()
+
+
+class Node:
+    """One recorded op application: the op, edges to its inputs, saved arrays and attrs.
+
+    ``edges[i]`` is the producing Node of input i, the input itself when it is a leaf that
+    requires grad, or None when no gradient flows there.
+    """
+
+    __slots__ = ("op", "edges", "saved", "attrs", "saved_versions", "retained", "__weakref__")
+
+    def __init__(self, op: type[Op], inputs: list, output, saved: Any, attrs: dict) -> None:
+        self.op = op
+        self.edges = [None if not t.requires_grad else (t.grad_fn or t) for t in inputs]
+        self.saved = saved
+        self.attrs = attrs
+        self.saved_versions = _versions_of_saved(saved, inputs + [output])
+        self.retained = None
+
+    @property
+    def name(self) -> str:
+        return self.op.name
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(self.edges)
+
+    def __repr__(self) -> str:
+        return f"<Node {self.name}>"
+
+
+def _saved_arrays(saved: Any) -> list[np.ndarray]:
+    items = saved if isinstance(saved, (tuple, list)) else (saved,)
+    return [a for a in items if isinstance(a, np.ndarray)]
+
+
+def _versions_of_saved(saved: Any, tensors: list) -> list:
+    """(counter, version) of every tensor whose memory an array in ``saved`` may alias."""
+    arrays = _saved_arrays(saved)
+    return [(t._version_counter, t._version_counter.value) for t in tensors
+            if any(np.may_share_memory(a, t.data) for a in arrays)]
+
+
+def _check_finite(a: np.ndarray, message: str) -> None:
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise RuntimeError(message)
+
+
+def _check_saved_versions(node: Node) -> None:
+    for counter, version in node.saved_versions:
+        if counter.value != version:
+            raise RuntimeError(
+                f"{node.name}: a tensor saved for backward was modified by an in-place "
+                f"operation (version {version} when saved, version {counter.value} now). "
+                f"Modify a clone instead, or do the in-place change before {node.name}.")
+
+
+def _call_vjp(node: Node, g: np.ndarray) -> tuple:
+    if node.saved is RELEASED:
+        raise RuntimeError(
+            f"backward: trying to backward through the graph a second time (through "
+            f"{node.name!r}, whose saved arrays were freed by the first backward). "
+            f"Pass retain_graph=True to the first backward() to keep them.")
+    _check_saved_versions(node)
+    attrs = node.attrs
+    if node.op.wants_needs_input_grad:
+        attrs = {**attrs, "needs_input_grad": tuple(e is not None for e in node.edges)}
+    grads = node.op.vjp(g, node.saved, **attrs)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if len(grads) != len(node.edges):
+        raise RuntimeError(f"{node.name}: vjp returned {len(grads)} gradients for "
+                           f"{len(node.edges)} inputs")
+    return grads
+
+
+def _count_consumers(root: Node) -> dict[Node, int]:
+    """For every node reachable from ``root``: how many edges in the graph point at it."""
+    consumers: dict[Node, int] = {root: 0}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for edge in node.edges:
+            if isinstance(edge, Node):
+                if edge not in consumers:
+                    consumers[edge] = 0
+                    stack.append(edge)
+                consumers[edge] += 1
+    return consumers
+
+
+def _accumulate_leaf(leaf, g: np.ndarray) -> None:
+    from minigrad.tensor import Tensor
+
+    if g.shape != leaf.shape:
+        raise RuntimeError(f"backward: gradient of shape {g.shape} for a leaf of shape "
+                           f"{leaf.shape}")
+    if leaf.grad is None:
+        leaf.grad = Tensor._from_op(np.array(g, dtype=leaf.dtype), requires_grad=False)
+    else:
+        leaf.grad.data += g
+        leaf.grad._version_counter.bump()
+
+
+def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
+    """Propagate ``gradient`` (shaped like ``root``) from ``root`` to the leaves.
+
+    Kahn's algorithm: a node runs once all its consumers have sent their gradients, so
+    gradients meeting at a shared node are summed first. No recursion, any depth.
+    """
+    if root.grad_fn is None:
+        _accumulate_leaf(root, gradient)
+        return
+    consumers = _count_consumers(root.grad_fn)
+    pending: dict[Node, np.ndarray | None] = {root.grad_fn: gradient}
+    ready = [root.grad_fn]
+    while ready:
+        node = ready.pop()
+        g = pending.pop(node)
+        grads = (None,) * len(node.edges)
+        if g is not None:
+            _store_retained_grad(node, g)
+            grads = _call_vjp(node, g)
+            if _state["anomaly"]:
+                for i, gi in enumerate(grads):
+                    if gi is not None:
+                        _check_finite(np.asarray(gi), f"detect_anomaly: the backward of "
+                                      f"{node.name!r} returned NaN or Inf in the gradient "
+                                      f"of input {i}")
+            if not retain_graph and node.saved is not None:
+                node.saved = RELEASED
+        for edge, gi in zip(node.edges, grads):
+            if edge is None:
+                continue
+            if gi is not None:
+                gi = np.asarray(gi)
+            if not isinstance(edge, Node):
+                if gi is not None:
+                    _accumulate_leaf(edge, gi.astype(edge.dtype, copy=False))
+                continue
+            if gi is not None:
+                previous = pending.get(edge)
+                pending[edge] = gi if previous is None else previous + gi
+            else:
+                pending.setdefault(edge, None)
+            consumers[edge] -= 1
+            if consumers[edge] == 0:
+                ready.append(edge)
+
+
+def _store_retained_grad(node: Node, g: np.ndarray) -> None:
+    tensor = node.retained() if node.retained is not None else None
+    if tensor is not None:
+        _accumulate_leaf(tensor, np.asarray(g, dtype=tensor.dtype))
+
+
+def retain(node: Node, tensor) -> None:
+    """Make backward store the gradient reaching ``node`` in ``tensor.grad``."""
+    node.retained = weakref.ref(tensor)
+
+
+class _Mode:
+    """A context manager that also decorates functions (``@mg.no_grad()``)."""
+
+    key = ""
+    value = False
+
+    def __enter__(self) -> None:
+        self._previous = _state[self.key]
+        _state[self.key] = self.value
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _state[self.key] = self._previous
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_Mode):
+    """Nothing computed inside records a graph."""
+    key, value = "grad_enabled", False
+
+
+class enable_grad(_Mode):
+    """Re-enable recording inside a ``no_grad`` block."""
+    key, value = "grad_enabled", True
+
+
+class detect_anomaly(_Mode):
+    """Check every op's forward output and backward gradients for NaN/Inf; raise naming the op."""
+    key, value = "anomaly", True
+
+
+def is_grad_enabled() -> bool:
+    return _state["grad_enabled"]

@@ -1,0 +1,278 @@
+"""Elementwise ops. Binary ops broadcast like NumPy; ``unbroadcast`` undoes it in their VJPs."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Op, register
+
+
+def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``g`` over the axes that broadcasting added or stretched, so it has ``shape``."""
+    if g.shape == shape:
+        return g
+    if g.ndim < len(shape):
+        g = g.reshape((1,) * (len(shape) - g.ndim) + g.shape)
+    leading = g.ndim - len(shape)
+    stretched = tuple(i + leading for i, n in enumerate(shape) if n == 1 and g.shape[i + leading] != 1)
+    g = g.sum(axis=tuple(range(leading)) + stretched, keepdims=True)
+    return g.reshape(shape)
+
+
+def broadcast_binary(name: str, fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``fn(a, b)`` with a clear error when the shapes do not broadcast."""
+    try:
+        return fn(a, b)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+
+
+@register("add")
+class Add(Op):
+    """y = a + b (broadcasting)."""
+
+    @staticmethod
+    def forward(a, b):
+        return broadcast_binary("add", np.add, a, b), (a.shape, b.shape)
+
+    @staticmethod
+    def vjp(g, saved):
+        a_shape, b_shape = saved
+        return unbroadcast(g, a_shape), unbroadcast(g, b_shape)  # dy/da = dy/db = 1
+
+
+@register("sub")
+class Sub(Op):
+    """y = a - b (broadcasting)."""
+
+    @staticmethod
+    def forward(a, b):
+        return broadcast_binary("sub", np.subtract, a, b), (a.shape, b.shape)
+
+    @staticmethod
+    def vjp(g, saved):
+        a_shape, b_shape = saved
+        return unbroadcast(g, a_shape), unbroadcast(-g, b_shape)  # dy/db = -1
+
+
+@register("mul")
+class Mul(Op):
+    """y = a * b (broadcasting)."""
+
+    @staticmethod
+    def forward(a, b):
+        return broadcast_binary("mul", np.multiply, a, b), (a, b)
+
+    @staticmethod
+    def vjp(g, saved):
+        a, b = saved
+        return unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)
+
+
+@register("div")
+class Div(Op):
+    """y = a / b (broadcasting)."""
+
+    @staticmethod
+    def forward(a, b):
+        return broadcast_binary("div", np.divide, a, b), (a, b)
+
+    @staticmethod
+    def vjp(g, saved):
+        a, b = saved
+        ga = g / b                                   # dy/da = 1/b
+        gb = -ga * a / b                             # dy/db = -a/b^2
+        return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
+
+
+@register("neg")
+class Neg(Op):
+    """y = -x."""
+
+    @staticmethod
+    def forward(x):
+        return -x, None
+
+    @staticmethod
+    def vjp(g, saved):
+        return (-g,)
+
+
+@register("clone")
+class Clone(Op):
+    """y = a copy of x."""
+
+    @staticmethod
+    def forward(x):
+        return x.copy(), None
+
+    @staticmethod
+    def vjp(g, saved):
+        return (g,)
+
+
+@register("to")
+class To(Op):
+    """y = x converted to ``dtype``; the gradient goes back in x's dtype."""
+
+    @staticmethod
+    def forward(x, *, dtype):
+        return x.astype(dtype), x.dtype
+
+    @staticmethod
+    def vjp(g, saved, *, dtype):
+        return (g.astype(saved),)
+
+
+@register("pow")
+class Pow(Op):
+    """y = x ** exponent, exponent a Python number."""
+
+    @staticmethod
+    def forward(x, *, exponent):
+        return x ** exponent, x
+
+    @staticmethod
+    def vjp(g, saved, *, exponent):
+        x = saved
+        if exponent == 0:
+            return (np.zeros_like(g),)
+        return (g * exponent * x ** (exponent - 1),)  # dy/dx = e x^(e-1)
+
+
+@register("pow_tensor")
+class PowTensor(Op):
+    """y = x ** e with a tensor exponent (broadcasting); also ``number ** tensor``."""
+
+    wants_needs_input_grad = True
+
+    @staticmethod
+    def forward(x, e):
+        y = broadcast_binary("pow", np.power, x, e)
+        return y, (x, e, y)
+
+    @staticmethod
+    def vjp(g, saved, *, needs_input_grad):
+        x, e, y = saved
+        gx = ge = None
+        if needs_input_grad[0]:
+            gx = unbroadcast(g * e * x ** (e - 1), x.shape)         # dy/dx = e x^(e-1)
+        if needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_x = np.log(x)
+            ge = np.where((x == 0) & (e >= 0), 0, g * y * log_x)    # dy/de = y ln x
+            ge = unbroadcast(ge.astype(y.dtype, copy=False), e.shape)
+        return gx, ge
+
+
+@register("exp")
+class Exp(Op):
+    """y = e^x."""
+
+    @staticmethod
+    def forward(x):
+        y = np.exp(x)
+        return y, y
+
+    @staticmethod
+    def vjp(g, saved):
+        return (g * saved,)                          # dy/dx = y
+
+
+@register("log")
+class Log(Op):
+    """y = ln x."""
+
+    @staticmethod
+    def forward(x):
+        return np.log(x), x
+
+    @staticmethod
+    def vjp(g, saved):
+        return (g / saved,)                          # dy/dx = 1/x
+
+
+@register("sqrt")
+class Sqrt(Op):
+    """y = sqrt(x)."""
+
+    @staticmethod
+    def forward(x):
+        y = np.sqrt(x)
+        return y, y
+
+    @staticmethod
+    def vjp(g, saved):
+        return (g / (2 * saved),)                    # dy/dx = 1 / (2 sqrt x)
+
+
+@register("abs")
+class Abs(Op):
+    """y = |x|; the gradient at 0 is 0, as in PyTorch."""
+
+    @staticmethod
+    def forward(x):
+        return np.abs(x), np.sign(x)
+
+    @staticmethod
+    def vjp(g, saved):
+        return (g * saved,)                          # dy/dx = sign(x)
+
+
+@register("clamp")
+class Clamp(Op):
+    """y = min(max(x, min), max); the gradient passes where min <= x <= max (PyTorch)."""
+
+    @staticmethod
+    def forward(x, *, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        if min is not None and max is not None and min > max:
+            raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
+        inside = np.ones(x.shape, dtype=bool)
+        if min is not None:
+            inside &= x >= min
+        if max is not None:
+            inside &= x <= max
+        return np.clip(x, min, max).astype(x.dtype, copy=False), inside
+
+    @staticmethod
+    def vjp(g, saved, **bounds):
+        return (g * saved,)
+
+
+@register("maximum")
+class Maximum(Op):
+    """y = max(a, b) elementwise (broadcasting); ties split the gradient in half (PyTorch)."""
+
+    @staticmethod
+    def forward(a, b):
+        y = broadcast_binary("maximum", np.maximum, a, b)
+        return y, (a.shape, b.shape, _winner_weights(a, b, a > b))
+
+    @staticmethod
+    def vjp(g, saved):
+        a_shape, b_shape, weight_a = saved
+        return unbroadcast(g * weight_a, a_shape), unbroadcast(g * (1 - weight_a), b_shape)
+
+
+@register("minimum")
+class Minimum(Op):
+    """y = min(a, b) elementwise (broadcasting); ties split the gradient in half (PyTorch)."""
+
+    @staticmethod
+    def forward(a, b):
+        y = broadcast_binary("minimum", np.minimum, a, b)
+        return y, (a.shape, b.shape, _winner_weights(a, b, a < b))
+
+    @staticmethod
+    def vjp(g, saved):
+        a_shape, b_shape, weight_a = saved
+        return unbroadcast(g * weight_a, a_shape), unbroadcast(g * (1 - weight_a), b_shape)
+
+
+def _winner_weights(a: np.ndarray, b: np.ndarray, a_wins: np.ndarray) -> np.ndarray:
+    """Share of the gradient that goes to ``a``: 1 where it wins, 1/2 on ties, else 0."""
+    dtype = np.result_type(a, b)
+    return np.where(a == b, dtype.type(0.5), a_wins.astype(dtype))

@@ -1,0 +1,44 @@
+"""Matrix products: matmul (batched, broadcasting like ``np.matmul``)."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Op, register
+from minigrad.ops.elementwise import unbroadcast
+
+
+def check_matmul_shapes(name: str, a: np.ndarray, b: np.ndarray) -> None:
+    """Raise naming ``name`` unless ``a @ b`` is defined (inner sizes, batch broadcasting)."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"{name}: both arguments need at least 1 dimension, got shapes "
+                         f"{a.shape} and {b.shape}")
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if a.shape[-1] != inner_b:
+        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be multiplied "
+                         f"({a.shape[-1]} != {inner_b})")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(f"{name}: batch dimensions of {a.shape} and {b.shape} cannot be "
+                         f"broadcast together") from None
+
+
+@register("matmul")
+class Matmul(Op):
+    """y = a @ b. a (..., M, K) @ b (..., K, N) -> (..., M, N); 1-D operands as in NumPy."""
+
+    @staticmethod
+    def forward(a, b):
+        check_matmul_shapes("matmul", a, b)
+        return np.matmul(a, b), (a, b)
+
+    @staticmethod
+    def vjp(g, saved):
+        a, b = saved
+        a2 = a[None, :] if a.ndim == 1 else a             # (K,) -> (1, K)
+        b2 = b[:, None] if b.ndim == 1 else b             # (K,) -> (K, 1)
+        g2 = g[..., None] if b.ndim == 1 else g          # restore the dropped N axis
+        g2 = g2[..., None, :] if a.ndim == 1 else g2     # restore the dropped M axis
+        ga = g2 @ np.swapaxes(b2, -1, -2)                 # dL/da = g b^T
+        gb = np.swapaxes(a2, -1, -2) @ g2                 # dL/db = a^T g
+        return unbroadcast(ga, a2.shape).reshape(a.shape), unbroadcast(gb, b2.shape).reshape(b.shape)

@@ -1,0 +1,103 @@
+"""Reductions over one, several or all dimensions: sum, mean, amax, amin."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Op, register
+
+
+class DimensionError(IndexError, ValueError):
+    """A dimension index outside [-ndim, ndim - 1] (an IndexError, as in PyTorch)."""
+
+
+def normalize_dim(name: str, dim: int, ndim: int) -> int:
+    """Map ``dim`` (negative counts from the end) into ``range(ndim)`` or raise naming ``name``."""
+    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not isinstance(dim, (int, np.integer)) or not low <= dim <= high:
+        raise DimensionError(f"{name}: dimension out of range (expected to be in range of "
+                             f"[{low}, {high}], but got {dim})")
+    return int(dim) % max(ndim, 1)
+
+
+def normalize_dims(name: str, dim, ndim: int) -> tuple[int, ...]:
+    """``dim`` as a sorted tuple of non-negative axes; None means every axis."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    axes = tuple(sorted(normalize_dim(name, d, ndim) for d in dims))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{name}: dimension {dim} appears more than once")
+    return axes if ndim else ()
+
+
+def expand_reduced(g: np.ndarray, shape: tuple, axes: tuple, keepdim: bool) -> np.ndarray:
+    """Broadcast a reduced gradient back over ``shape`` (a read-only view)."""
+    if not keepdim:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+@register("sum")
+class Sum(Op):
+    """y = sum of x over ``dim`` (all dims when None)."""
+
+    @staticmethod
+    def forward(x, *, dim=None, keepdim=False):
+        axes = normalize_dims("sum", dim, x.ndim)
+        return np.sum(x, axis=axes, keepdims=keepdim), (x.shape, axes)
+
+    @staticmethod
+    def vjp(g, saved, *, dim=None, keepdim=False):
+        shape, axes = saved
+        return (expand_reduced(g, shape, axes, keepdim),)     # dy/dx = 1
+
+
+@register("mean")
+class Mean(Op):
+    """y = mean of x over ``dim`` (all dims when None)."""
+
+    @staticmethod
+    def forward(x, *, dim=None, keepdim=False):
+        axes = normalize_dims("mean", dim, x.ndim)
+        count = int(np.prod([x.shape[a] for a in axes]))
+        if count == 0:
+            raise ValueError(f"mean: cannot average over an empty dimension (input {x.shape})")
+        return np.mean(x, axis=axes, keepdims=keepdim), (x.shape, axes, count)
+
+    @staticmethod
+    def vjp(g, saved, *, dim=None, keepdim=False):
+        shape, axes, count = saved
+        return (expand_reduced(g / count, shape, axes, keepdim),)   # dy/dx = 1/count
+
+
+class _Extreme(Op):
+    """Shared by amax and amin: the gradient is split evenly among tied extremes (PyTorch)."""
+
+    reduce = staticmethod(np.amax)
+
+    @classmethod
+    def forward(cls, x, *, dim=None, keepdim=False):
+        axes = normalize_dims(cls.name, dim, x.ndim)
+        if x.size == 0:
+            raise ValueError(f"{cls.name}: cannot reduce an empty tensor (input {x.shape})")
+        y = cls.reduce(x, axis=axes, keepdims=True)
+        is_extreme = x == y
+        share = is_extreme / is_extreme.sum(axis=axes, keepdims=True)
+        return (y if keepdim else np.squeeze(y, axes)), (share.astype(x.dtype), axes)
+
+    @staticmethod
+    def vjp(g, saved, *, dim=None, keepdim=False):
+        share, axes = saved
+        return (share * expand_reduced(g, share.shape, axes, keepdim),)
+
+
+@register("amax")
+class Amax(_Extreme):
+    """y = max of x over ``dim``."""
+    reduce = staticmethod(np.amax)
+
+
+@register("amin")
+class Amin(_Extreme):
+    """y = min of x over ``dim``."""
+    reduce = staticmethod(np.amin)

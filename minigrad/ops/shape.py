@@ -1,0 +1,177 @@
+"""Ops that move elements without changing them: reshapes, permutations, indexing, padding."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Op, register
+from minigrad.ops.elementwise import unbroadcast
+from minigrad.ops.reduce import normalize_dim, normalize_dims
+
+
+class _Reshaping(Op):
+    """Ops whose output is x with another shape; the VJP reshapes g back to x's shape."""
+
+    @staticmethod
+    def vjp(g, saved, **attrs):
+        return (g.reshape(saved),)
+
+
+def _reshape(name: str, x: np.ndarray, shape: tuple) -> np.ndarray:
+    try:
+        return x.reshape(shape)
+    except ValueError:
+        raise ValueError(f"{name}: shape {tuple(shape)} is invalid for an input of size "
+                         f"{x.size} (input shape {x.shape})") from None
+
+
+@register("reshape")
+class Reshape(_Reshaping):
+    """y = x with ``shape`` (one entry may be -1); also serves ``view``."""
+
+    @staticmethod
+    def forward(x, *, shape):
+        return _reshape("reshape", x, shape), x.shape
+
+
+@register("flatten")
+class Flatten(_Reshaping):
+    """y = x with dims ``start_dim``..``end_dim`` merged into one."""
+
+    @staticmethod
+    def forward(x, *, start_dim=0, end_dim=-1):
+        if x.ndim == 0:
+            return x.reshape(1), x.shape
+        start = normalize_dim("flatten", start_dim, x.ndim)
+        end = normalize_dim("flatten", end_dim, x.ndim)
+        if start > end:
+            raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim}) "
+                             f"for an input of shape {x.shape}")
+        shape = x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:]
+        return x.reshape(shape), x.shape
+
+
+@register("unsqueeze")
+class Unsqueeze(_Reshaping):
+    """y = x with a new dimension of size 1 at ``dim``."""
+
+    @staticmethod
+    def forward(x, *, dim):
+        return np.expand_dims(x, normalize_dim("unsqueeze", dim, x.ndim + 1)), x.shape
+
+
+@register("squeeze")
+class Squeeze(_Reshaping):
+    """y = x without the size-1 dimensions among ``dim`` (all of them when None)."""
+
+    @staticmethod
+    def forward(x, *, dim=None):
+        axes = normalize_dims("squeeze", dim, x.ndim)
+        return np.squeeze(x, tuple(a for a in axes if x.shape[a] == 1)), x.shape
+
+
+@register("permute")
+class Permute(Op):
+    """y = x with its dimensions reordered: y.shape[i] = x.shape[dims[i]]."""
+
+    @staticmethod
+    def forward(x, *, dims):
+        axes = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
+        if sorted(axes) != list(range(x.ndim)):
+            raise ValueError(f"permute: dims {tuple(dims)} are not a permutation of the "
+                             f"{x.ndim} dimensions of an input of shape {x.shape}")
+        return np.transpose(x, axes), axes
+
+    @staticmethod
+    def vjp(g, saved, *, dims):
+        return (np.transpose(g, np.argsort(saved)),)       # the inverse permutation
+
+
+@register("transpose")
+class Transpose(Op):
+    """y = x with dimensions ``dim0`` and ``dim1`` swapped."""
+
+    @staticmethod
+    def forward(x, *, dim0, dim1):
+        a, b = normalize_dim("transpose", dim0, x.ndim), normalize_dim("transpose", dim1, x.ndim)
+        return np.swapaxes(x, a, b), (a, b)
+
+    @staticmethod
+    def vjp(g, saved, *, dim0, dim1):
+        return (np.swapaxes(g, *saved),)
+
+
+def is_basic_index(index) -> bool:
+    """True when ``x[index]`` is a view: only ints, slices, None and Ellipsis."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
+
+
+def _index(name: str, x: np.ndarray, index):
+    try:
+        return x[index]
+    except IndexError as error:
+        raise IndexError(f"{name}: index {index!r} is out of range for a tensor of shape "
+                         f"{x.shape} ({error})") from None
+
+
+@register("getitem")
+class GetItem(Op):
+    """y = x[index]: ints, slices, None, Ellipsis, integer and boolean arrays."""
+
+    @staticmethod
+    def forward(x, *, index):
+        return _index("getitem", x, index), (x.shape, x.dtype)
+
+    @staticmethod
+    def vjp(g, saved, *, index):
+        shape, dtype = saved
+        gx = np.zeros(shape, dtype=dtype)
+        if is_basic_index(index):
+            gx[index] = g
+        else:
+            np.add.at(gx, index, g)                       # repeated indices add up
+        return (gx,)
+
+
+@register("setitem")
+class SetItem(Op):
+    """y = x with y[index] = v (v broadcast); backs ``x[index] = v`` and ``fill_``."""
+
+    @staticmethod
+    def forward(x, v, *, index):
+        y = x.copy()
+        try:
+            y[index] = v
+        except ValueError:
+            raise ValueError(f"setitem: a value of shape {v.shape} cannot be assigned to the "
+                             f"selection {_index('setitem', x, index).shape} of a tensor of "
+                             f"shape {x.shape}") from None
+        return y, v.shape
+
+    @staticmethod
+    def vjp(g, saved, *, index):
+        gx = g.copy()
+        gx[index] = 0                                      # overwritten elements get nothing
+        return gx, unbroadcast(g[index], saved)           # v was broadcast into x[index]
+
+
+@register("pad")
+class Pad(Op):
+    """Constant padding, PyTorch's ``pad`` order: (left, right) of the last dim, then the one before."""
+
+    @staticmethod
+    def forward(x, *, pad, value=0.0):
+        if len(pad) % 2 or len(pad) // 2 > x.ndim:
+            raise ValueError(f"pad: pad {tuple(pad)} must have an even length of at most "
+                             f"2 * {x.ndim} for an input of shape {x.shape}")
+        if any(p < 0 for p in pad):
+            raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+        widths = [(0, 0)] * x.ndim
+        for i in range(len(pad) // 2):
+            widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        return np.pad(x, widths, constant_values=value), widths
+
+    @staticmethod
+    def vjp(g, saved, *, pad, value=0.0):
+        crop = tuple(slice(before, g.shape[i] - after) for i, (before, after) in enumerate(saved))
+        return (g[crop],)

@@ -1,0 +1,137 @@
+"""The per-op case table: every registered op is exercised by at least one case here.
+
+A case is a function written once against the shared PyTorch/minigrad API (or a separate
+``torch_fn`` where layouts differ) and recipes for its inputs. ``test_cases.py`` drives
+finite differences, PyTorch parity and dtype checks over the whole table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+import minigrad.functional as F
+
+KINK_MARGIN = 1e-2          # inputs stay this far from kinks (|x|, clamp bounds, ...)
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """Float input drawn uniformly from [low, high), kept ``KINK_MARGIN`` away from ``avoid``."""
+    shape: tuple
+    low: float = -2.0
+    high: float = 2.0
+    avoid: tuple = ()
+
+    def make(self, rng: np.random.Generator) -> np.ndarray:
+        x = rng.uniform(self.low, self.high, self.shape)
+        for point in self.avoid:
+            near = np.abs(x - point) < KINK_MARGIN
+            x[near] = point + np.where(x[near] >= point, KINK_MARGIN, -KINK_MARGIN) * 2
+        return x
+
+
+@dataclass(frozen=True)
+class Distinct:
+    """Float input whose elements are all different and at least 0.05 apart (no max ties)."""
+    shape: tuple
+
+    def make(self, rng: np.random.Generator) -> np.ndarray:
+        n = int(np.prod(self.shape))
+        return (rng.permutation(n) * 0.1 - n * 0.05 + rng.uniform(0, 0.02, n)).reshape(self.shape)
+
+
+@dataclass(frozen=True)
+class Integers:
+    """Integer input in [low, high): indices or class labels, never differentiated."""
+    shape: tuple
+    low: int = 0
+    high: int = 3
+
+    def make(self, rng: np.random.Generator) -> np.ndarray:
+        return rng.integers(self.low, self.high, self.shape)
+
+
+@dataclass
+class Case:
+    op: str                          # the registered op the case exercises
+    fn: Callable                     # takes and returns minigrad Tensors
+    inputs: list
+    torch_fn: Callable | None = None  # defaults to fn, applied to torch tensors
+    name: str = ""
+    eps: float = 1e-6                # finite-difference step
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.op}-{self.name}" if self.name else self.op
+
+
+def _setitem(x, v, index):
+    y = x.clone()
+    y[index] = v
+    return y
+
+
+U, D, I = Uniform, Distinct, Integers
+
+CASES: list[Case] = [
+    Case("add", lambda a, b: a + b, [U((2, 3)), U((2, 3))]),
+    Case("add", lambda a, b: a + b, [U((2, 1, 4)), U((3, 1))], name="broadcast"),
+    Case("add", lambda a: 2.5 + a, [U((3,))], name="scalar"),
+    Case("sub", lambda a, b: a - b, [U((4, 3)), U((3,))], name="broadcast"),
+    Case("sub", lambda a: 1.0 - a, [U((2, 2))], name="rsub"),
+    Case("mul", lambda a, b: a * b, [U((2, 3, 4)), U((1, 3, 1))], name="broadcast"),
+    Case("mul", lambda a: a * 3.0, [U((5,))], name="scalar"),
+    Case("div", lambda a, b: a / b, [U((2, 3)), U((2, 1), 0.5, 2.0)], name="broadcast"),
+    Case("div", lambda a: 2.0 / a, [U((3, 2), 0.5, 2.0)], name="rdiv"),
+    Case("neg", lambda a: -a, [U((2, 3))]),
+    Case("clone", lambda a: a.clone() * 2, [U((2, 3))]),
+    Case("to", lambda a: a.float(), [U((2, 3))], eps=1e-2),
+    Case("pow", lambda a: a ** 3, [U((2, 3))]),
+    Case("pow", lambda a: a ** 0.5, [U((2, 3), 0.5, 2.0)], name="sqrt_exponent"),
+    Case("pow_tensor", lambda a, e: a ** e, [U((2, 3), 0.5, 2.0), U((3,))], name="broadcast"),
+    Case("pow_tensor", lambda e: 2.0 ** e, [U((4,))], name="rpow"),
+    Case("exp", lambda a: a.exp(), [U((2, 3))]),
+    Case("log", lambda a: a.log(), [U((2, 3), 0.2, 3.0)]),
+    Case("sqrt", lambda a: a.sqrt(), [U((2, 3), 0.2, 3.0)]),
+    Case("abs", lambda a: a.abs(), [U((3, 4), avoid=(0.0,))]),
+    Case("clamp", lambda a: a.clamp(-0.5, 0.7), [U((4, 5), avoid=(-0.5, 0.7))]),
+    Case("clamp", lambda a: a.clamp(min=0.1), [U((4, 5), avoid=(0.1,))], name="min_only"),
+    Case("maximum", lambda a, b: a.maximum(b), [U((3, 4)), U((4,))], name="broadcast"),
+    Case("minimum", lambda a, b: a.minimum(b), [U((3, 4)), U((3, 1))], name="broadcast"),
+    Case("sum", lambda a: a.sum(), [U((2, 3, 4))], name="all"),
+    Case("sum", lambda a: a.sum(dim=1), [U((2, 3, 4))], name="dim"),
+    Case("sum", lambda a: a.sum(dim=(0, 2), keepdim=True), [U((2, 3, 4))], name="dims_keepdim"),
+    Case("mean", lambda a: a.mean(), [U((2, 3, 4))], name="all"),
+    Case("mean", lambda a: a.mean(dim=-1, keepdim=True), [U((2, 3, 4))], name="dim_keepdim"),
+    Case("amax", lambda a: a.amax(dim=1), [D((3, 4, 2))], name="dim"),
+    Case("amax", lambda a: a.amax(), [D((3, 4))], name="all"),
+    Case("amin", lambda a: a.amin(dim=(0, 2), keepdim=True), [D((3, 4, 2))], name="dims"),
+    Case("reshape", lambda a: a.reshape(4, -1), [U((2, 3, 2))]),
+    Case("reshape", lambda a: a.view(3, 4), [U((2, 6))], name="view"),
+    Case("flatten", lambda a: a.flatten(1), [U((2, 3, 4, 2))]),
+    Case("unsqueeze", lambda a: a.unsqueeze(-1), [U((2, 3))]),
+    Case("squeeze", lambda a: a.squeeze(), [U((2, 1, 3, 1))], name="all"),
+    Case("squeeze", lambda a: a.squeeze(1), [U((2, 1, 3))], name="dim"),
+    Case("permute", lambda a: a.permute(0, 3, 1, 2), [U((2, 3, 4, 5))]),
+    Case("transpose", lambda a: a.transpose(0, -1), [U((2, 3, 4))]),
+    Case("getitem", lambda a: a[1:, ::2], [U((3, 5))], name="slices"),
+    Case("getitem", lambda a: a[..., 1, None], [U((2, 3, 4))], name="int_none_ellipsis"),
+    Case("getitem", lambda a: a[[0, 2, 0]], [U((3, 4))], name="repeated_int_array"),
+    Case("getitem", lambda a, i: a[i], [U((4, 3)), I((5,), 0, 4)], name="tensor_index"),
+    Case("getitem", lambda a: a[a > 0], [U((3, 4), avoid=(0.0,))], name="bool_mask"),
+    Case("setitem", lambda a, v: _setitem(a, v, (slice(None), 1)), [U((3, 4)), U((3,))]),
+    Case("setitem", lambda a, v: _setitem(a, v, 0), [U((3, 4)), U((1,))], name="broadcast"),
+    Case("pad", lambda a: F.pad(a, (1, 2)), [U((2, 3))], name="last_dim",
+         torch_fn=lambda a: torch.nn.functional.pad(a, (1, 2))),
+    Case("pad", lambda a: F.pad(a, (0, 1, 2, 0), value=0.5), [U((2, 3, 2))], name="two_dims",
+         torch_fn=lambda a: torch.nn.functional.pad(a, (0, 1, 2, 0), value=0.5)),
+    Case("matmul", lambda a, b: a @ b, [U((3, 4)), U((4, 2))]),
+    Case("matmul", lambda a, b: a @ b, [U((2, 1, 3, 4)), U((5, 4, 2))], name="batched_broadcast"),
+    Case("matmul", lambda a, b: a @ b, [U((4,)), U((2, 4, 3))], name="vector_left"),
+    Case("matmul", lambda a, b: a @ b, [U((2, 3, 4)), U((4,))], name="vector_right"),
+    Case("matmul", lambda a, b: a @ b, [U((4,)), U((4,))], name="dot"),
+]

@@ -1,0 +1,230 @@
+"""The backward engine: graph shapes, accumulation, modes, released graphs, versions."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.autograd import OPS, Op, register
+
+
+def test_diamond_graph_sums_both_paths() -> None:
+    x = mg.tensor(3.0, requires_grad=True)
+    a = x * 2
+    b = x * x
+    (a + b).backward()                                # d/dx (2x + x^2) = 2 + 2x
+    assert x.grad.item() == pytest.approx(8.0)
+
+
+def test_shared_intermediate_node_runs_its_vjp_once_with_summed_gradient(monkeypatch) -> None:
+    calls = []
+    exp_vjp = OPS["exp"].vjp
+    monkeypatch.setattr(OPS["exp"], "vjp", staticmethod(lambda g, s: calls.append(g) or exp_vjp(g, s)))
+    x = mg.tensor([0.5, -1.0], requires_grad=True)
+    e = x.exp()
+    (e * 2 + e * 3).sum().backward()
+    assert len(calls) == 1
+    np.testing.assert_allclose(x.grad.numpy(), 5 * np.exp([0.5, -1.0]), rtol=1e-6)
+
+
+def test_gradients_accumulate_across_two_backward_calls() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3 + 2, 3 + 4])
+
+
+def test_leaf_used_twice_in_one_op_gets_both_contributions() -> None:
+    x = mg.tensor([2.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad.item() == 4.0
+
+
+def test_chain_of_100000_ops_backpropagates_without_recursion() -> None:
+    x = mg.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+    assert y.item() == 100_001.0
+
+
+def test_no_grad_records_nothing_and_restores_the_mode() -> None:
+    x = mg.ones(2, requires_grad=True)
+    with mg.no_grad():
+        y = x * 2
+        assert not mg.is_grad_enabled()
+        with mg.enable_grad():
+            z = x * 2
+    assert mg.is_grad_enabled()
+    assert y.grad_fn is None and not y.requires_grad
+    assert z.grad_fn is not None and z.grad_fn.name == "mul"
+
+
+def test_no_grad_works_as_a_decorator() -> None:
+    @mg.no_grad()
+    def double(t):
+        return t * 2
+
+    assert double(mg.ones(2, requires_grad=True)).grad_fn is None
+    assert mg.is_grad_enabled()
+
+
+def test_backward_twice_raises_and_names_retain_graph() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
+
+
+def test_in_place_change_of_a_saved_tensor_raises_naming_op_and_versions() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1
+    y = (h * h).sum()
+    h.add_(1)
+    with pytest.raises(RuntimeError, match=r"mul: .*version 0 when saved, version 1 now"):
+        y.backward()
+
+
+def test_in_place_change_of_a_saved_output_raises() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    e = x.exp()                                        # exp saves its output
+    e.mul_(2)
+    with pytest.raises(RuntimeError, match="exp: a tensor saved for backward was modified"):
+        e.sum().backward()
+
+
+def test_in_place_on_a_tensor_nobody_saved_is_differentiable() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x + 0                                          # add saves only shapes
+    h.mul_(3)
+    h.add_(x)
+    h.sum().backward()                                 # d/dx (3x + x) = 4
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 4.0])
+    assert h._version == 2
+
+
+def test_setitem_is_differentiable_for_both_tensor_and_value() -> None:
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    v = mg.tensor([10.0], requires_grad=True)
+    h = x * 2
+    h[0] = v
+    (h * mg.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0, 0], [6, 8]])
+    np.testing.assert_allclose(v.grad.numpy(), [3.0])
+
+
+def test_in_place_on_a_leaf_that_requires_grad_raises_unless_no_grad() -> None:
+    w = mg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="add_: a leaf tensor that requires grad"):
+        w.add_(1)
+    with mg.no_grad():
+        w.add_(1)
+    assert w._version == 1 and w.numpy().tolist() == [2, 2, 2]
+
+
+def test_in_place_on_a_view_while_recording_raises() -> None:
+    x = mg.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view"):
+        (x * 1)[0].mul_(2)
+
+
+def test_views_share_the_version_counter_of_their_base() -> None:
+    base = mg.zeros(2, 3)
+    view = base.reshape(6)
+    view.add_(1)
+    assert base._version == 1
+    assert base.numpy().sum() == 6
+
+
+def test_non_scalar_backward_without_gradient_raises_naming_the_shape() -> None:
+    y = mg.ones(2, 3, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"scalar outputs.*\(2, 3\)"):
+        y.backward()
+    y.backward(mg.ones(2, 3))
+
+
+def test_backward_with_wrong_gradient_shape_raises() -> None:
+    y = mg.ones(2, 3, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\).*\(2, 3\)"):
+        y.backward(mg.ones(3))
+
+
+def test_backward_on_tensor_without_grad_raises() -> None:
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        mg.ones(1).backward()
+
+
+def test_retain_grad_keeps_an_intermediate_gradient() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    (h * h).sum().backward()
+    np.testing.assert_allclose(h.grad.numpy(), [6.0, 12.0])
+    assert (x * 3).grad is None
+
+
+def test_detach_shares_memory_and_leaves_the_graph() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 2).detach()
+    assert d.is_leaf and not d.requires_grad
+    y = x * 2
+    np.testing.assert_array_equal(d.numpy(), y.numpy())
+
+
+def test_only_leaves_can_change_requires_grad() -> None:
+    y = mg.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.requires_grad = False
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_names_the_op_in_forward_and_backward() -> None:
+    with mg.detect_anomaly():
+        with pytest.raises(RuntimeError, match="forward of 'log'"):
+            mg.tensor([-1.0], requires_grad=True).log()
+        x = mg.tensor([0.0], requires_grad=True)
+        y = x.sqrt()                                    # fine forward, infinite gradient
+        with pytest.raises(RuntimeError, match="backward of 'sqrt'.*input 0"):
+            y.sum().backward()
+
+
+def test_a_gradient_that_stops_early_does_not_block_other_paths() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    const = mg.tensor([5.0, 5.0])
+    a = (x * 0 + const) ** 2                            # both paths meet at one node
+    (a + x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1 + 0.0, 1 + 0.0])
+
+
+def test_a_user_defined_op_is_registered_and_differentiated() -> None:
+    @register("test_cube")
+    class Cube(Op):
+        """y = x^3."""
+
+        @staticmethod
+        def forward(x):
+            return x ** 3, x
+
+        @staticmethod
+        def vjp(g, saved):
+            return (3 * saved ** 2 * g,)
+
+    try:
+        x = mg.tensor([2.0], dtype=np.float64, requires_grad=True)
+        assert mg.gradcheck(lambda t: Cube.apply(t), [x])
+        assert Cube.apply(x).grad_fn.name == "test_cube"
+        with pytest.raises(ValueError, match="already registered"):
+            register("test_cube")(Cube)
+    finally:
+        OPS.pop("test_cube")
