@@ -11,6 +11,7 @@ import numpy as np
 
 from minigrad import autograd
 from minigrad.dtypes import get_default_dtype
+from minigrad.ops import activation
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce, shape as shape_ops
 
@@ -237,6 +238,11 @@ class Tensor:
     log = lambda self: ew.Log.apply(self)                                  # noqa: E731
     sqrt = lambda self: ew.Sqrt.apply(self)                                # noqa: E731
     abs = lambda self: ew.Abs.apply(self)                                  # noqa: E731
+    relu = lambda self: activation.Relu.apply(self)                        # noqa: E731
+    sigmoid = lambda self: activation.Sigmoid.apply(self)                  # noqa: E731
+    tanh = lambda self: activation.Tanh.apply(self)                        # noqa: E731
+    softmax = lambda self, dim: activation.Softmax.apply(self, dim=dim)    # noqa: E731
+    log_softmax = lambda self, dim: activation.LogSoftmax.apply(self, dim=dim)  # noqa: E731
     __abs__ = abs
     clone = lambda self: ew.Clone.apply(self)                              # noqa: E731
 

@@ -1,2 +1,3 @@
 """NumPy-only math. Importing this package registers every op in ``minigrad.autograd.OPS``."""
-from minigrad.ops import elementwise, linalg, reduce, shape  # noqa: F401  (registers the ops)
+from minigrad.ops import (  # noqa: F401  (importing registers the ops)
+    activation, conv, elementwise, linalg, loss, pool, reduce, shape)

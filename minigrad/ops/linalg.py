@@ -42,3 +42,33 @@ class Matmul(Op):
         ga = g2 @ np.swapaxes(b2, -1, -2)                 # dL/da = g b^T
         gb = np.swapaxes(a2, -1, -2) @ g2                 # dL/db = a^T g
         return unbroadcast(ga, a2.shape).reshape(a.shape), unbroadcast(gb, b2.shape).reshape(b.shape)
+
+
+@register("linear")
+class Linear(Op):
+    """y = x @ w + b. x (..., in), w (in, out), b (out,) -> y (..., out)."""
+
+    wants_needs_input_grad = True
+
+    @staticmethod
+    def forward(x, w, b=None):
+        if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[0]:
+            raise ValueError(f"linear: input {x.shape} and weight {w.shape} don't fit; the weight "
+                             f"must be (in_features, out_features) with in_features = "
+                             f"input.shape[-1]")
+        if b is not None and b.shape != (w.shape[1],):
+            raise ValueError(f"linear: bias must have shape ({w.shape[1]},), got {b.shape}")
+        y = x @ w
+        if b is not None:
+            y += b
+        return y, (x, w, b is not None)
+
+    @staticmethod
+    def vjp(g, saved, *, needs_input_grad=(True, True, True)):
+        x, w, has_bias = saved
+        g2 = g.reshape(-1, w.shape[1])                       # (rows, out)
+        gx = (g @ w.T) if needs_input_grad[0] else None      # dL/dx = g w^T
+        gw = (x.reshape(-1, w.shape[0]).T @ g2) if needs_input_grad[1] else None  # x^T g
+        if not has_bias:
+            return gx, gw
+        return gx, gw, (g2.sum(axis=0) if needs_input_grad[2] else None)         # sum of g

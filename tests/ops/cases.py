@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 import minigrad.functional as F
+from minigrad.ops import activation
 
 KINK_MARGIN = 1e-2          # inputs stay this far from kinks (|x|, clamp bounds, ...)
 
@@ -24,6 +25,7 @@ class Uniform:
     low: float = -2.0
     high: float = 2.0
     avoid: tuple = ()
+    constant: bool = False           # True: passed without requires_grad
 
     def make(self, rng: np.random.Generator) -> np.ndarray:
         x = rng.uniform(self.low, self.high, self.shape)
@@ -37,6 +39,7 @@ class Uniform:
 class Distinct:
     """Float input whose elements are all different and at least 0.05 apart (no max ties)."""
     shape: tuple
+    constant: bool = False
 
     def make(self, rng: np.random.Generator) -> np.ndarray:
         n = int(np.prod(self.shape))
@@ -49,6 +52,7 @@ class Integers:
     shape: tuple
     low: int = 0
     high: int = 3
+    constant: bool = True
 
     def make(self, rng: np.random.Generator) -> np.ndarray:
         return rng.integers(self.low, self.high, self.shape)
@@ -67,6 +71,32 @@ class Case:
     @property
     def id(self) -> str:
         return f"{self.op}-{self.name}" if self.name else self.op
+
+
+def nchw(x):
+    """NHWC torch tensor -> NCHW view (gradients flow back through the permute)."""
+    return x.permute(0, 3, 1, 2)
+
+
+def nhwc(x):
+    return x.permute(0, 2, 3, 1)
+
+
+def torch_conv2d(x, w, b=None, **kwargs):
+    """PyTorch's conv2d on NHWC input and (KH, KW, C, O) weight, layouts converted explicitly."""
+    return nhwc(torch.nn.functional.conv2d(nchw(x), w.permute(3, 2, 0, 1), b, **kwargs))
+
+
+def torch_pool(name, **kwargs):
+    return lambda x: nhwc(getattr(torch.nn.functional, name)(nchw(x), **kwargs))
+
+
+def torch_linear(x, w, b=None):
+    """PyTorch stores Linear weights as (out, in); ours are (in, out)."""
+    return torch.nn.functional.linear(x, w.T, b)
+
+
+DROPOUT_KEEP = np.random.default_rng(5).random((3, 4)) >= 0.3
 
 
 def _setitem(x, v, index):
@@ -134,4 +164,56 @@ CASES: list[Case] = [
     Case("matmul", lambda a, b: a @ b, [U((4,)), U((2, 4, 3))], name="vector_left"),
     Case("matmul", lambda a, b: a @ b, [U((2, 3, 4)), U((4,))], name="vector_right"),
     Case("matmul", lambda a, b: a @ b, [U((4,)), U((4,))], name="dot"),
+    Case("conv2d", lambda x, w, b: F.conv2d(x, w, b, padding=1), [U((2, 5, 5, 3)), U((3, 3, 3, 4)), U((4,))],
+         torch_fn=lambda x, w, b: torch_conv2d(x, w, b, padding=1), name="pad1"),
+    Case("conv2d", lambda x, w: F.conv2d(x, w, stride=2), [U((2, 6, 7, 2)), U((3, 3, 2, 3))],
+         torch_fn=lambda x, w: torch_conv2d(x, w, stride=2), name="stride_remainder_no_bias"),
+    Case("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=(1, 2), dilation=2),
+         [U((2, 7, 6, 2)), U((2, 3, 2, 3)), U((3,))], name="pairs_dilation",
+         torch_fn=lambda x, w, b: torch_conv2d(x, w, b, stride=(2, 1), padding=(1, 2), dilation=2)),
+    Case("conv2d", lambda x, w, b: F.conv2d(x, w, b, padding="same"), [U((1, 5, 4, 2)), U((2, 2, 2, 3)), U((3,))],
+         torch_fn=lambda x, w, b: torch_conv2d(x, w, b, padding="same"), name="same_even_kernel"),
+    Case("conv2d", lambda x, w, b: F.conv2d(x, w, b), [U((2, 3, 3, 4)), U((1, 1, 4, 2)), U((2,))],
+         torch_fn=lambda x, w, b: torch_conv2d(x, w, b), name="1x1"),
+    Case("max_pool2d", lambda x: F.max_pool2d(x, 2), [D((2, 4, 6, 3))], torch_fn=torch_pool("max_pool2d", kernel_size=2),
+         name="k2"),
+    Case("max_pool2d", lambda x: F.max_pool2d(x, 4, stride=2), [D((1, 8, 8, 2))], name="k4_s2_overlapping",
+         torch_fn=torch_pool("max_pool2d", kernel_size=4, stride=2)),
+    Case("max_pool2d", lambda x: F.max_pool2d(x, 3, stride=2, padding=1), [D((2, 5, 6, 2))], name="k3_s2_pad1",
+         torch_fn=torch_pool("max_pool2d", kernel_size=3, stride=2, padding=1)),
+    Case("avg_pool2d", lambda x: F.avg_pool2d(x, 2), [U((2, 4, 5, 3))], torch_fn=torch_pool("avg_pool2d", kernel_size=2),
+         name="k2"),
+    Case("avg_pool2d", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [U((2, 5, 6, 2))], name="k3_s2_pad1",
+         torch_fn=torch_pool("avg_pool2d", kernel_size=3, stride=2, padding=1)),
+    Case("linear", lambda x, w, b: F.linear(x, w, b), [U((4, 3)), U((3, 2)), U((2,))], torch_fn=torch_linear),
+    Case("linear", lambda x, w: F.linear(x, w), [U((2, 4, 3)), U((3, 5))], torch_fn=torch_linear, name="3d_no_bias"),
+    Case("relu", lambda x: x.relu(), [U((3, 4), avoid=(0.0,))]),
+    Case("leaky_relu", lambda x: F.leaky_relu(x, 0.2), [U((3, 4), avoid=(0.0,))],
+         torch_fn=lambda x: torch.nn.functional.leaky_relu(x, 0.2)),
+    Case("sigmoid", lambda x: x.sigmoid(), [U((3, 4), -6, 6)]),
+    Case("tanh", lambda x: x.tanh(), [U((3, 4))]),
+    Case("softmax", lambda x: x.softmax(dim=1), [U((3, 4))]),
+    Case("softmax", lambda x: F.softmax(x, dim=0), [U((3, 4, 2))], name="dim0",
+         torch_fn=lambda x: torch.softmax(x, dim=0)),
+    Case("log_softmax", lambda x: x.log_softmax(dim=-1), [U((3, 4))]),
+    Case("dropout", lambda x: activation.Dropout.apply(x, DROPOUT_KEEP, p=0.3), [U((3, 4))],
+         torch_fn=lambda x: x * torch.tensor(DROPOUT_KEEP) / 0.7),
+    Case("binary_cross_entropy", lambda p, t: F.binary_cross_entropy(p, t), [U((4, 3), 0.05, 0.95), U((4, 3), 0, 1)],
+         torch_fn=lambda p, t: torch.nn.functional.binary_cross_entropy(p, t)),
+    Case("binary_cross_entropy", lambda p, t: F.binary_cross_entropy(p, t, reduction="none"),
+         [U((5,), 0.05, 0.95), U((5,), 0, 1)], name="none",
+         torch_fn=lambda p, t: torch.nn.functional.binary_cross_entropy(p, t, reduction="none")),
+    Case("binary_cross_entropy_with_logits", lambda x, t, w: F.binary_cross_entropy_with_logits(
+         x, t, reduction="sum", pos_weight=w), [U((4, 3), -4, 4), U((4, 3), 0, 1), U((3,), 0.5, 3, constant=True)],
+         name="pos_weight_sum", torch_fn=lambda x, t, w: torch.nn.functional.binary_cross_entropy_with_logits(
+         x, t, reduction="sum", pos_weight=w)),
+    Case("binary_cross_entropy_with_logits", lambda x, t: F.binary_cross_entropy_with_logits(x, t),
+         [U((6,), -4, 4), U((6,), 0, 1)],
+         torch_fn=lambda x, t: torch.nn.functional.binary_cross_entropy_with_logits(x, t)),
+    Case("nll_loss", lambda x, t: F.cross_entropy(x, t), [U((4, 5)), I((4,), 0, 5)], name="cross_entropy",
+         torch_fn=lambda x, t: torch.nn.functional.cross_entropy(x, t)),
+    Case("nll_loss", lambda x, t: F.nll_loss(x, t, reduction="sum"), [U((4, 5)), I((4,), 0, 5)], name="sum",
+         torch_fn=lambda x, t: torch.nn.functional.nll_loss(x, t, reduction="sum")),
+    Case("mse_loss", lambda x, t: F.mse_loss(x, t), [U((3, 4)), U((3, 4))],
+         torch_fn=lambda x, t: torch.nn.functional.mse_loss(x, t)),
 ]

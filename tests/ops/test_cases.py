@@ -19,9 +19,10 @@ def make_inputs(case: Case, seed: int = 0) -> list[np.ndarray]:
     return [spec.make(rng) for spec in case.inputs]
 
 
-def to_minigrad(arrays: list[np.ndarray], dtype=np.float64) -> list[mg.Tensor]:
-    return [mg.tensor(a, dtype=dtype, requires_grad=True) if a.dtype.kind == "f" else mg.tensor(a)
-            for a in arrays]
+def to_minigrad(case: Case, arrays: list[np.ndarray], dtype=np.float64) -> list[mg.Tensor]:
+    return [mg.tensor(a, dtype=dtype, requires_grad=True) if not spec.constant
+            else mg.tensor(a, dtype=dtype if a.dtype.kind == "f" else None)
+            for spec, a in zip(case.inputs, arrays)]
 
 
 def graph_op_names(root: mg.Tensor) -> set[str]:
@@ -37,14 +38,14 @@ def graph_op_names(root: mg.Tensor) -> set[str]:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_finite_differences_float64(case: Case) -> None:
-    assert mg.gradcheck(case.fn, to_minigrad(make_inputs(case)), eps=case.eps)
+    assert mg.gradcheck(case.fn, to_minigrad(case, make_inputs(case)), eps=case.eps)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_forward_and_every_input_gradient_match_pytorch(case: Case) -> None:
     arrays = make_inputs(case)
-    ours = to_minigrad(arrays)
-    theirs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    ours = to_minigrad(case, arrays)
+    theirs = [torch.tensor(a, requires_grad=not spec.constant) for spec, a in zip(case.inputs, arrays)]
     y = case.fn(*ours)
     y_torch = (case.torch_fn or case.fn)(*theirs)
     np.testing.assert_allclose(y.numpy(), y_torch.detach().numpy(), rtol=PARITY_RTOL, atol=PARITY_ATOL)
@@ -70,7 +71,7 @@ def test_float32_stays_float32_in_forward_and_every_vjp(case: Case, monkeypatch)
         return grads
 
     monkeypatch.setattr(autograd, "_call_vjp", recording_call_vjp)
-    inputs = to_minigrad(make_inputs(case), dtype=np.float32)
+    inputs = to_minigrad(case, make_inputs(case), dtype=np.float32)
     y = case.fn(*inputs)
     assert y.dtype == np.float32
     y.sum().backward()
@@ -80,13 +81,13 @@ def test_float32_stays_float32_in_forward_and_every_vjp(case: Case, monkeypatch)
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_case_exercises_the_op_it_names(case: Case) -> None:
-    y = case.fn(*to_minigrad(make_inputs(case)))
+    y = case.fn(*to_minigrad(case, make_inputs(case)))
     assert case.op in graph_op_names(y)
 
 
 def test_every_registered_op_has_a_case() -> None:
     covered = set()
     for case in CASES:
-        covered |= graph_op_names(case.fn(*to_minigrad(make_inputs(case))))
+        covered |= graph_op_names(case.fn(*to_minigrad(case, make_inputs(case))))
     missing = sorted(set(OPS) - covered)
     assert not missing, f"ops without a case in tests/ops/cases.py: {missing}"

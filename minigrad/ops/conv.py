@@ -1,0 +1,183 @@
+"""2-D convolution in NHWC: the seed's array helpers and the registered ``conv2d`` op.
+
+The helpers keep the seed's signatures (``seeds/000``, Part 1-2) and are the readable
+reference: ``add_padding`` (P zeros on every side), ``convolve`` (Eq. 1, plain loops over
+output pixels), ``dilate`` (Eq. 6-7) and ``flip_kernels`` (Eq. 11). ``Conv2d`` computes the
+same quantities with strided views and one BLAS product each (see ``docs/conv.md``).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from minigrad.autograd import Op, register
+
+
+def add_padding(images: np.ndarray, P: int) -> np.ndarray:
+    """images (B,h,w,F) -> (B,h+2P,w+2P,F) with P zeros on each side of h and w."""
+    return np.pad(images, ((0, 0), (P, P), (P, P), (0, 0)))
+
+
+def convolve(kernels: np.ndarray, images: np.ndarray, S: int) -> np.ndarray:
+    """Eq. (1): z[p,q,o] = sum_{c,i,j} k[i,j,c,o] x[pS+i, qS+j, c]. No padding inside.
+
+    kernels (K,K,F_in,F_out), images (B,h,w,F_in) -> (B,(h-K)//S+1,(w-K)//S+1,F_out).
+    The reference implementation: a loop over output pixels, kept simple on purpose.
+    """
+    KH, KW, _, F_out = kernels.shape
+    B, h, w, _ = images.shape
+    h_out, w_out = (h - KH) // S + 1, (w - KW) // S + 1
+    z = np.zeros((B, h_out, w_out, F_out), dtype=np.result_type(kernels, images))
+    for p in range(h_out):
+        for q in range(w_out):
+            patch = images[:, p * S:p * S + KH, q * S:q * S + KW, :]       # (B,K,K,F_in)
+            z[:, p, q, :] = np.tensordot(patch, kernels, axes=3)
+    return z
+
+
+def dilate(images: np.ndarray, D: int) -> np.ndarray:
+    """Eq. (6-7): insert D-1 zeros between neighbouring pixels. (B,h,w,F) -> (B,(h-1)D+1,(w-1)D+1,F)."""
+    B, h, w, F = images.shape
+    dilated = np.zeros((B, (h - 1) * D + 1, (w - 1) * D + 1, F), dtype=images.dtype)
+    dilated[:, ::D, ::D, :] = images
+    return dilated
+
+
+def flip_kernels(kernels: np.ndarray) -> np.ndarray:
+    """Eq. (11): kappa[i,j,o,c] = k[K-1-i, K-1-j, c, o]. (K,K,F_in,F_out) -> (K,K,F_out,F_in)."""
+    return kernels[::-1, ::-1].transpose(0, 1, 3, 2)
+
+
+def as_pair(name: str, what: str, value) -> tuple[int, int]:
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise TypeError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def conv_geometry(x_shape: tuple, w_shape: tuple, stride, padding, dilation) -> tuple:
+    """Validate a conv2d call; return (S, pads, D, (OH, OW)), pads = ((top, bottom), (left, right)).
+
+    H_out = floor((H + 2P - D (K - 1) - 1) / S) + 1, PyTorch's rule (Eq. 2 when D = 1).
+    """
+    if len(x_shape) != 4 or len(w_shape) != 4:
+        raise ValueError(f"conv2d: expected input (N, H, W, C) and weight (KH, KW, C_in, C_out), "
+                         f"got input {x_shape} and weight {w_shape}")
+    N, H, W, C = x_shape
+    KH, KW, C_in, _ = w_shape
+    if C != C_in:
+        raise ValueError(f"conv2d: input has {C} channels but weight expects {C_in} "
+                         f"(input {x_shape}, weight {w_shape})")
+    S, D = as_pair("conv2d", "stride", stride), as_pair("conv2d", "dilation", dilation)
+    if min(S) <= 0 or min(D) <= 0:
+        raise ValueError(f"conv2d: stride and dilation must be positive, got stride={stride}, "
+                         f"dilation={dilation}")
+    reach = (D[0] * (KH - 1) + 1, D[1] * (KW - 1) + 1)               # dilated kernel size
+    if padding == "valid":
+        pads = ((0, 0), (0, 0))
+    elif padding == "same":
+        if S != (1, 1):
+            raise ValueError(f"conv2d: padding='same' needs stride 1, got stride={stride}")
+        pads = tuple(((r - 1) // 2, r - 1 - (r - 1) // 2) for r in reach)
+    else:
+        P = as_pair("conv2d", "padding", padding)
+        if min(P) < 0:
+            raise ValueError(f"conv2d: padding must be non-negative, got {padding}")
+        pads = ((P[0], P[0]), (P[1], P[1]))
+    padded = (H + sum(pads[0]), W + sum(pads[1]))
+    if reach[0] > padded[0] or reach[1] > padded[1]:
+        raise ValueError(f"conv2d: kernel {reach[0]}x{reach[1]} (dilation included) is larger "
+                         f"than the padded input {padded[0]}x{padded[1]} (input {x_shape}, "
+                         f"weight {w_shape}, padding {padding})")
+    out = tuple((padded[a] - reach[a]) // S[a] + 1 for a in range(2))
+    return S, pads, D, out
+
+
+def pad_images(x: np.ndarray, pads: tuple, value: float = 0.0) -> np.ndarray:
+    """x (N,H,W,C) -> (N,H+top+bottom,W+left+right,C) filled with ``value``."""
+    if pads == ((0, 0), (0, 0)):
+        return x
+    N, H, W, C = x.shape
+    (top, bottom), (left, right) = pads
+    padded = np.full((N, H + top + bottom, W + left + right, C), value, dtype=x.dtype)
+    padded[:, top:top + H, left:left + W, :] = x
+    return padded
+
+
+def windows(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple) -> np.ndarray:
+    """Read-only strided view (N,OH,OW,KH,KW,C): windows[n,p,q,i,j] = xp[n, pS+iD, qS+jD]."""
+    sN, sH, sW, sC = xp.strides
+    shape = (xp.shape[0], out[0], out[1], kernel[0], kernel[1], xp.shape[3])
+    strides = (sN, sH * S[0], sW * S[1], sH * D[0], sW * D[1], sC)
+    return as_strided(xp, shape, strides, writeable=False)
+
+
+def offset_slab(i: int, j: int, S: tuple, D: tuple, out: tuple) -> tuple:
+    """Index of the padded-input positions that kernel offset (i, j) meets, one per output pixel."""
+    return (slice(None), slice(i * D[0], i * D[0] + S[0] * (out[0] - 1) + 1, S[0]),
+            slice(j * D[1], j * D[1] + S[1] * (out[1] - 1) + 1, S[1]), slice(None))
+
+
+def scatter_windows(patches: np.ndarray, padded_shape: tuple, S: tuple, D: tuple) -> np.ndarray:
+    """Adjoint of ``windows``: add patches (N,OH,OW,KH,KW,C) back at their input positions.
+
+    A loop over the KH*KW kernel offsets; each adds a whole (N,OH,OW,C) slab. Positions no
+    window reached (the stride remainder) stay zero.
+    """
+    N, OH, OW, KH, KW, C = patches.shape
+    gxp = np.zeros(padded_shape, dtype=patches.dtype)
+    for i in range(KH):
+        for j in range(KW):
+            gxp[offset_slab(i, j, S, D, (OH, OW))] += patches[:, :, :, i, j, :]
+    return gxp
+
+
+def crop(xp: np.ndarray, pads: tuple) -> np.ndarray:
+    """Undo ``pad_images``: drop the padded border."""
+    (top, bottom), (left, right) = pads
+    return xp[:, top:xp.shape[1] - bottom, left:xp.shape[2] - right, :]
+
+
+@register("conv2d")
+class Conv2d(Op):
+    """x (N,H,W,C) * w (KH,KW,C,O) + b (O,) -> y (N,OH,OW,O). Seed Eq. (4), cross-correlation.
+
+    forward: the padded input's windows become the rows of one matrix (im2col), and
+    y = cols @ w.reshape(KH*KW*C, O) + b is a single BLAS product.
+    """
+
+    wants_needs_input_grad = True
+
+    @staticmethod
+    def forward(x, w, b=None, *, stride=1, padding=0, dilation=1):
+        S, pads, D, out = conv_geometry(x.shape, w.shape, stride, padding, dilation)
+        KH, KW, C, O = w.shape
+        if b is not None and b.shape != (O,):
+            raise ValueError(f"conv2d: bias must have shape ({O},), got {b.shape}")
+        xp = pad_images(x, pads)
+        cols = windows(xp, (KH, KW), S, D, out).reshape(-1, KH * KW * C)  # the one copy
+        y = cols @ w.reshape(-1, O)
+        if b is not None:
+            y += b
+        return y.reshape(x.shape[0], *out, O), (cols, w, xp.shape, S, pads, D, b is not None)
+
+    @staticmethod
+    def vjp(g, saved, *, stride=1, padding=0, dilation=1, needs_input_grad=(True, True, True)):
+        cols, w, padded_shape, S, pads, D, has_bias = saved
+        N, OH, OW, O = g.shape
+        KH, KW, C, _ = w.shape
+        g2 = g.reshape(-1, O)                                        # (N*OH*OW, O)
+        gx = gw = gb = None
+        if has_bias and needs_input_grad[2]:
+            gb = g2.sum(axis=0)                                      # Eq. 8
+        if needs_input_grad[1]:
+            # Eq. 9-10: the output gradient dilated by S, correlated with the input; the
+            # windows in ``cols`` step by S, which skips exactly the zeros dilation inserts.
+            gw = (cols.T @ g2).reshape(w.shape)
+        if needs_input_grad[0]:
+            # Eq. 11-12: correlating the dilated, (K-1)-padded gradient with the flipped
+            # kernel sends g[p,q] * k[i,j] to input position (pS+iD, qS+jD); compute every
+            # such product in one BLAS call, add each offset's slab in place, crop the padding.
+            patches = (g2 @ w.reshape(-1, O).T).reshape(N, OH, OW, KH, KW, C)
+            gx = crop(scatter_windows(patches, padded_shape, S, D), pads)
+        return (gx, gw, gb) if has_bias else (gx, gw)

@@ -1,0 +1,77 @@
+"""2-D pooling in NHWC: max_pool2d (ties to the first maximum, as PyTorch) and avg_pool2d."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Op, register
+from minigrad.ops.conv import as_pair, crop, offset_slab, pad_images, windows
+
+
+def pool_geometry(name: str, x_shape: tuple, kernel_size, stride, padding) -> tuple:
+    """Validate a pooling call; return (K, S, pads, (OH, OW)). Stride defaults to the kernel."""
+    if len(x_shape) != 4:
+        raise ValueError(f"{name}: expected input (N, H, W, C), got shape {x_shape}")
+    K = as_pair(name, "kernel_size", kernel_size)
+    S = K if stride is None else as_pair(name, "stride", stride)
+    P = as_pair(name, "padding", padding)
+    if min(K) <= 0 or min(S) <= 0:
+        raise ValueError(f"{name}: kernel_size and stride must be positive, got "
+                         f"kernel_size={kernel_size}, stride={stride}")
+    if min(P) < 0 or P[0] > K[0] // 2 or P[1] > K[1] // 2:
+        raise ValueError(f"{name}: padding must be between 0 and half the kernel size, got "
+                         f"padding={padding} for kernel_size={kernel_size}")
+    H, W = x_shape[1] + 2 * P[0], x_shape[2] + 2 * P[1]
+    if K[0] > H or K[1] > W:
+        raise ValueError(f"{name}: kernel {K[0]}x{K[1]} is larger than the padded input "
+                         f"{H}x{W} (input {x_shape}, padding {padding})")
+    out = ((H - K[0]) // S[0] + 1, (W - K[1]) // S[1] + 1)
+    return K, S, ((P[0], P[0]), (P[1], P[1])), out
+
+
+@register("max_pool2d")
+class MaxPool2d(Op):
+    """x (N,H,W,C) -> y (N,OH,OW,C), y = max over each KxK window (padding counts as -inf)."""
+
+    @staticmethod
+    def forward(x, *, kernel_size, stride=None, padding=0):
+        K, S, pads, out = pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding)
+        xp = pad_images(x, pads, value=-np.inf)
+        patches = windows(xp, K, S, (1, 1), out)                      # (N,OH,OW,KH,KW,C)
+        flat = patches.reshape(*patches.shape[:3], K[0] * K[1], -1)   # (N,OH,OW,KH*KW,C)
+        first_max = flat.argmax(axis=3)                               # first in row-major order
+        y = np.take_along_axis(flat, first_max[:, :, :, None], axis=3)[:, :, :, 0]
+        return y, (first_max.astype(np.int32), xp.shape, K, S, pads, out)
+
+    @staticmethod
+    def vjp(g, saved, *, kernel_size, stride=None, padding=0):
+        first_max, padded_shape, K, S, pads, out = saved
+        gxp = np.zeros(padded_shape, dtype=g.dtype)
+        for i in range(K[0]):                   # each window sends g to its first maximum
+            for j in range(K[1]):
+                gxp[offset_slab(i, j, S, (1, 1), out)] += np.where(first_max == i * K[1] + j, g, 0)
+        return (crop(gxp, pads),)
+
+
+@register("avg_pool2d")
+class AvgPool2d(Op):
+    """x (N,H,W,C) -> y (N,OH,OW,C), y = mean over each KxK window (zero padding counted)."""
+
+    @staticmethod
+    def forward(x, *, kernel_size, stride=None, padding=0):
+        K, S, pads, out = pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding)
+        xp = pad_images(x, pads)
+        y = np.zeros((x.shape[0], *out, x.shape[3]), dtype=x.dtype)
+        for i in range(K[0]):
+            for j in range(K[1]):
+                y += xp[offset_slab(i, j, S, (1, 1), out)]
+        return y / (K[0] * K[1]), (xp.shape, K, S, pads, out)
+
+    @staticmethod
+    def vjp(g, saved, *, kernel_size, stride=None, padding=0):
+        padded_shape, K, S, pads, out = saved
+        share = g / (K[0] * K[1])                                     # dy/dx = 1/(KH*KW)
+        gxp = np.zeros(padded_shape, dtype=g.dtype)
+        for i in range(K[0]):
+            for j in range(K[1]):
+                gxp[offset_slab(i, j, S, (1, 1), out)] += share
+        return (crop(gxp, pads),)
