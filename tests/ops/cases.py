@@ -84,7 +84,8 @@ def nhwc(x):
 
 def torch_conv2d(x, w, b=None, **kwargs):
     """PyTorch's conv2d on NHWC input and (KH, KW, C, O) weight, layouts converted explicitly."""
-    return nhwc(torch.nn.functional.conv2d(nchw(x), w.permute(3, 2, 0, 1), b, **kwargs))
+    weight = w.permute(3, 2, 0, 1).contiguous()        # (O, C, KH, KW); slow_conv2d needs contiguous
+    return nhwc(torch.nn.functional.conv2d(nchw(x).contiguous(), weight, b, **kwargs))
 
 
 def torch_pool(name, **kwargs):

@@ -1,0 +1,84 @@
+"""Activations and losses: PyTorch's choices at kinks, stability, dropout, errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import minigrad as mg
+import minigrad.functional as F
+
+
+def test_relu_gradient_at_zero_is_zero() -> None:
+    x = mg.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    x.relu().sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1.0]
+
+
+def test_bce_with_logits_is_stable_at_large_logits() -> None:
+    x = mg.tensor([1e4, -1e4, 1e4, -1e4], requires_grad=True)
+    t = mg.tensor([1.0, 0.0, 0.0, 1.0])
+    with mg.detect_anomaly():
+        loss = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+        loss.sum().backward()
+    np.testing.assert_allclose(loss.numpy(), [0, 0, 1e4, 1e4])
+    np.testing.assert_allclose(x.grad.numpy(), [0, 0, 1, -1])
+
+
+def test_bce_clamps_log_at_minus_100_like_pytorch() -> None:
+    p = mg.tensor([0.0, 1.0, 1.0], requires_grad=True)
+    t = mg.tensor([1.0, 0.0, 1.0])
+    loss = F.binary_cross_entropy(p, t, reduction="none")
+    expected = torch.nn.functional.binary_cross_entropy(torch.tensor([0.0, 1.0, 1.0]), torch.tensor([1.0, 0.0, 1.0]),
+                                                        reduction="none")
+    np.testing.assert_allclose(loss.numpy(), expected.numpy())
+    loss.sum().backward()
+    assert np.all(np.isfinite(p.grad.numpy()))
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: F.binary_cross_entropy(mg.tensor([0.5, 1.5]), mg.tensor([0.0, 1.0])), ValueError,
+     r"binary_cross_entropy: input values must be probabilities in \[0, 1\], got values in \[0.5, 1.5\]"),
+    (lambda: F.binary_cross_entropy(mg.tensor([[0.5], [0.2]]), mg.tensor([0.0, 1.0])), ValueError,
+     r"binary_cross_entropy: target shape \(2,\) differs from input shape \(2, 1\)"),
+    (lambda: F.binary_cross_entropy_with_logits(mg.zeros(3), mg.zeros(3, 1)), ValueError,
+     r"binary_cross_entropy_with_logits: target shape \(3, 1\) differs"),
+    (lambda: F.mse_loss(mg.zeros(3), mg.zeros(4)), ValueError, r"mse_loss: target shape \(4,\) differs"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), mg.tensor([0, 3])), ValueError,
+     r"nll_loss: target values must be in \[0, 2\], got values in \[0, 3\]"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), mg.tensor([0.0, 1.0])), TypeError, r"nll_loss: target must hold integer"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), mg.tensor([0, 1, 2])), ValueError,
+     r"nll_loss: expected input \(N, C\) and target \(N,\)"),
+    (lambda: F.mse_loss(mg.zeros(3), mg.zeros(3), reduction="avg"), ValueError, r"mse_loss: reduction must be one of"),
+    (lambda: F.linear(mg.zeros(2, 3), mg.zeros(4, 5)), ValueError, r"linear: input \(2, 3\) and weight \(4, 5\)"),
+    (lambda: F.dropout(mg.zeros(3), p=1.5), ValueError, r"dropout: probability p must be in \[0, 1\], got 1.5"),
+])
+def test_loss_and_layer_errors_name_the_function(make, error, message) -> None:
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_dropout_is_inverted_seeded_and_off_in_eval() -> None:
+    x = mg.ones(1000)
+    mg.manual_seed(3)
+    a = F.dropout(x, p=0.25).numpy()
+    mg.manual_seed(3)
+    b = F.dropout(x, p=0.25).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert set(np.unique(a)) == {0.0, np.float32(1 / 0.75)}
+    assert 0.2 < (a == 0).mean() < 0.3
+    assert F.dropout(x, p=0.25, training=False) is x
+    assert F.dropout(x, p=1.0).numpy().sum() == 0
+
+
+def test_dropout_gradient_uses_the_same_mask() -> None:
+    x = mg.ones(50, requires_grad=True)
+    y = F.dropout(x, p=0.5)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), y.numpy())
+
+
+def test_softmax_rows_sum_to_one_even_for_huge_logits() -> None:
+    y = F.softmax(mg.tensor([[1000.0, 0.0], [-1000.0, 5.0]]), dim=1)
+    np.testing.assert_allclose(y.numpy().sum(axis=1), [1, 1])
+    assert np.all(np.isfinite(F.log_softmax(mg.tensor([[1000.0, 0.0]]), dim=1).numpy()))

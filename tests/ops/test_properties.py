@@ -1,0 +1,71 @@
+"""Hypothesis: random conv2d and max_pool2d geometries against PyTorch, forward and gradients."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minigrad as mg
+import minigrad.functional as F
+from tests.ops.cases import nchw, nhwc, torch_conv2d
+
+RTOL = 1e-9                     # float64 on both sides
+
+
+@st.composite
+def conv_geometry(draw):
+    K = draw(st.integers(1, 4))
+    D = draw(st.integers(1, 3))
+    P = draw(st.integers(0, 2))
+    reach = D * (K - 1) + 1
+    smallest = max(1, reach - 2 * P)                 # the kernel must fit the padded input
+    H = draw(st.integers(smallest, smallest + 7))
+    W = draw(st.integers(smallest, smallest + 7))
+    return dict(N=draw(st.integers(1, 3)), H=H, W=W, C=draw(st.integers(1, 3)), O=draw(st.integers(1, 4)),
+                K=K, S=draw(st.integers(1, 3)), P=P, D=D, bias=draw(st.booleans()), seed=draw(st.integers(0, 99)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(conv_geometry())
+def test_conv2d_matches_pytorch_on_random_geometries(geo) -> None:
+    rng = np.random.default_rng(geo["seed"])
+    x = rng.standard_normal((geo["N"], geo["H"], geo["W"], geo["C"]))
+    w = rng.standard_normal((geo["K"], geo["K"], geo["C"], geo["O"]))
+    b = rng.standard_normal(geo["O"]) if geo["bias"] else None
+    kwargs = dict(stride=geo["S"], padding=geo["P"], dilation=geo["D"])
+    ours = [mg.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    y = F.conv2d(*ours, **kwargs)
+    y_torch = torch_conv2d(*theirs, **kwargs)
+    np.testing.assert_allclose(y.numpy(), y_torch.detach().numpy(), rtol=RTOL, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    y_torch.backward(torch.tensor(g))
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=RTOL, atol=1e-12)
+
+
+@st.composite
+def pool_geometry(draw):
+    K = draw(st.integers(1, 4))
+    P = draw(st.integers(0, K // 2))
+    return dict(N=draw(st.integers(1, 3)), H=draw(st.integers(max(1, K - 2 * P), 9)),
+                W=draw(st.integers(max(1, K - 2 * P), 9)), C=draw(st.integers(1, 3)), K=K,
+                S=draw(st.integers(1, 4)), P=P, seed=draw(st.integers(0, 99)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(pool_geometry())
+def test_max_pool2d_matches_pytorch_on_random_geometries(geo) -> None:
+    rng = np.random.default_rng(geo["seed"])
+    size = geo["N"] * geo["H"] * geo["W"] * geo["C"]
+    x = rng.permutation(size).reshape(geo["N"], geo["H"], geo["W"], geo["C"]) / size   # no ties
+    xt, tt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = F.max_pool2d(xt, geo["K"], stride=geo["S"], padding=geo["P"])
+    y_torch = nhwc(torch.nn.functional.max_pool2d(nchw(tt), geo["K"], stride=geo["S"], padding=geo["P"]))
+    np.testing.assert_array_equal(y.numpy(), y_torch.detach().numpy())
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    y_torch.backward(torch.tensor(g))
+    np.testing.assert_allclose(xt.grad.numpy(), tt.grad.numpy(), rtol=RTOL, atol=1e-12)
