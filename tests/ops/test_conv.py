@@ -135,3 +135,15 @@ def test_weight_only_backward_skips_the_input_gradient() -> None:
 def test_conv2d_errors_name_the_function_and_shapes(make, error, message) -> None:
     with pytest.raises(error, match=message):
         make()
+
+
+def test_worked_example_of_docs_conv_md() -> None:
+    x = mg.tensor(np.arange(1.0, 10.0).reshape(1, 3, 3, 1), requires_grad=True)
+    k = mg.tensor(np.array([[1.0, 0.0], [0.0, -1.0]]).reshape(2, 2, 1, 1), requires_grad=True)
+    b = mg.zeros(1, requires_grad=True)
+    z = F.conv2d(x, k, b)
+    z.backward(np.array([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 2, 2, 1))
+    np.testing.assert_array_equal(z.numpy()[0, :, :, 0], [[-4, -4], [-4, -4]])
+    assert b.grad.tolist() == [10.0]
+    np.testing.assert_array_equal(k.grad.numpy()[:, :, 0, 0], [[37, 47], [67, 77]])
+    np.testing.assert_array_equal(x.grad.numpy()[0, :, :, 0], [[1, 2, 0], [3, 3, -2], [0, -3, -4]])
