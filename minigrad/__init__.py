@@ -3,6 +3,7 @@ from minigrad.autograd import detect_anomaly, enable_grad, is_grad_enabled, no_g
 from minigrad.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from minigrad.dtypes import get_default_dtype, set_default_dtype
 from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.io import load, save
 from minigrad.random import manual_seed
 from minigrad.tensor import Tensor, as_tensor, from_numpy, matmul, maximum, minimum, tensor
 
@@ -12,5 +13,5 @@ __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "zeros_like",
     "ones_like", "rand", "randn", "arange", "eye", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "manual_seed", "set_default_dtype", "get_default_dtype", "gradcheck",
-    "GradcheckError", "matmul", "maximum", "minimum",
+    "GradcheckError", "matmul", "maximum", "minimum", "save", "load",
 ]
