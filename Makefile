@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make demo   installs minigrad with the example extras into .venv/ and runs the main job
+#   make train  installs minigrad with the example extras into .venv/ and trains the digits CNN
 #   make test   installs everything (PyTorch, Graphviz's dot too) and runs the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 # PyTorch builds known to install here from the local wheel cache on Python 3.11 / x86_64.
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test install install-dev graphviz clean
+.PHONY: train test install install-dev graphviz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,8 @@ graphviz:
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq graphviz >/dev/null; fi; }
 	@dot -V
 
-demo: install
-	$(PY) examples/demo.py
+train: install
+	$(PY) examples/train_digits.py
 
 test: install-dev
 	$(PY) -m pytest -n 2 -q
