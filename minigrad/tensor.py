@@ -382,6 +382,15 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._from_op(array, requires_grad=False)
 
 
+def zero_grads(tensors, set_to_none: bool = True) -> None:
+    """Reset ``.grad`` of every tensor: to None, or to zeros in place."""
+    for t in tensors:
+        if set_to_none:
+            t.grad = None
+        elif t.grad is not None:
+            t.grad.data[...] = 0
+
+
 def maximum(a: Any, b: Any) -> Tensor:
     return as_tensor(a).maximum(b)
 

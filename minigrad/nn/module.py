@@ -7,7 +7,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from minigrad.autograd import no_grad
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, zero_grads
 
 
 class Parameter(Tensor):
@@ -145,11 +145,7 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad.data[...] = 0
+        zero_grads(self.parameters(), set_to_none)
 
     def to(self, dtype) -> Module:
         """Convert every floating parameter and buffer to ``dtype`` in place."""

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, zero_grads
 
 
 class Optimizer:
@@ -42,11 +42,7 @@ class Optimizer:
         return [p for group in self.param_groups for p in group["params"]]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self._parameters():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad.data[...] = 0
+        zero_grads(self._parameters(), set_to_none)
 
     def step(self) -> None:
         """Update every parameter with a gradient (NumPy in place, under no graph)."""
