@@ -11,6 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from minigrad.autograd import Op, register
+from minigrad.ops import parallel
 
 
 def add_padding(images: np.ndarray, P: int) -> np.ndarray:
@@ -122,13 +123,39 @@ def scatter_windows(patches: np.ndarray, padded_shape: tuple, S: tuple, D: tuple
     """Adjoint of ``windows``: add patches (N,OH,OW,KH,KW,C) back at their input positions.
 
     A loop over the KH*KW kernel offsets; each adds a whole (N,OH,OW,C) slab. Positions no
-    window reached (the stride remainder) stay zero.
+    window reached (the stride remainder) stay zero. Batch slices run in parallel.
     """
     N, OH, OW, KH, KW, C = patches.shape
     gxp = np.zeros(padded_shape, dtype=patches.dtype)
+
+    def scatter(batch: slice) -> None:
+        target, source = gxp[batch], patches[batch]
+        for i in range(KH):
+            for j in range(KW):
+                target[offset_slab(i, j, S, D, (OH, OW))] += source[:, :, :, i, j, :]
+    parallel.over_batch(scatter, N, patches.size)
+    return gxp
+
+
+def input_grad_padded(g: np.ndarray, w: np.ndarray, padded_shape: tuple, S: tuple,
+                      D: tuple) -> np.ndarray:
+    """Eq. 11-12 without the zeros: g (N,OH,OW,O), w (KH,KW,C,O) -> dL/dx_pad (padded_shape).
+
+    Tap (i, j) sends g[n,p,q] @ w[i,j].T to padded position (pS+iD, qS+jD). With many input
+    channels, one small BLAS product per tap, added straight into its strided slab, is
+    fastest; with few (C < 8) the slabs' inner rows are too short, so every tap's product is
+    made in one BLAS call and ``scatter_windows`` adds them up.
+    """
+    N, OH, OW, O = g.shape
+    KH, KW, C, _ = w.shape
+    g2 = g.reshape(-1, O)
+    if C < 8:
+        patches = (g2 @ w.reshape(-1, O).T).reshape(N, OH, OW, KH, KW, C)
+        return scatter_windows(patches, padded_shape, S, D)
+    gxp = np.zeros(padded_shape, dtype=g.dtype)
     for i in range(KH):
         for j in range(KW):
-            gxp[offset_slab(i, j, S, D, (OH, OW))] += patches[:, :, :, i, j, :]
+            gxp[offset_slab(i, j, S, D, (OH, OW))] += (g2 @ w[i, j].T).reshape(N, OH, OW, C)
     return gxp
 
 
@@ -155,7 +182,7 @@ class Conv2d(Op):
         if b is not None and b.shape != (O,):
             raise ValueError(f"conv2d: bias must have shape ({O},), got {b.shape}")
         xp = pad_images(x, pads)
-        cols = windows(xp, (KH, KW), S, D, out).reshape(-1, KH * KW * C)  # the one copy
+        cols = parallel.copy(windows(xp, (KH, KW), S, D, out)).reshape(-1, KH * KW * C)
         y = cols @ w.reshape(-1, O)
         if b is not None:
             y += b
@@ -176,8 +203,7 @@ class Conv2d(Op):
             gw = (cols.T @ g2).reshape(w.shape)
         if needs_input_grad[0]:
             # Eq. 11-12: correlating the dilated, (K-1)-padded gradient with the flipped
-            # kernel sends g[p,q] * k[i,j] to input position (pS+iD, qS+jD); compute every
-            # such product in one BLAS call, add each offset's slab in place, crop the padding.
-            patches = (g2 @ w.reshape(-1, O).T).reshape(N, OH, OW, KH, KW, C)
-            gx = crop(scatter_windows(patches, padded_shape, S, D), pads)
+            # kernel sends g[p,q] * k[i,j] to input position (pS+iD, qS+jD); add every such
+            # product at its position, then crop the padding.
+            gx = crop(input_grad_padded(g, w, padded_shape, S, D), pads)
         return (gx, gw, gb) if has_bias else (gx, gw)

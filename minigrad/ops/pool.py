@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import Op, register
+from minigrad.ops import parallel
 from minigrad.ops.conv import as_pair, crop, offset_slab, pad_images
 
 
@@ -46,22 +47,36 @@ class MaxPool2d(Op):
     def forward(x, *, kernel_size, stride=None, padding=0):
         K, S, pads, out = pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding)
         xp = pad_images(x, pads, value=-np.inf)
-        y = xp[offset_slab(0, 0, S, (1, 1), out)].copy()
+        y = np.empty((x.shape[0], *out, x.shape[3]), dtype=x.dtype)
         first_max = np.zeros(y.shape, dtype=np.uint8 if K[0] * K[1] < 256 else np.int32)
-        for t, i, j in _taps(K)[1:]:
-            tap = xp[offset_slab(i, j, S, (1, 1), out)]
-            # t exceeds every earlier offset, so max(first_max, t * [tap > y]) records the
-            # winner; arithmetic instead of a masked copy (branch-free, ~50x faster).
-            np.maximum(first_max, (tap > y) * first_max.dtype.type(t), out=first_max)
-            np.maximum(y, tap, out=y)
+
+        def running_max(batch: slice) -> None:
+            source, best, winner = xp[batch], y[batch], first_max[batch]
+            best[...] = source[offset_slab(0, 0, S, (1, 1), out)]
+            for t, i, j in _taps(K)[1:]:
+                tap = source[offset_slab(i, j, S, (1, 1), out)]
+                # t exceeds every earlier offset, so max(winner, t * [tap > best]) records
+                # the winner; arithmetic instead of a masked copy (branch-free, ~50x faster).
+                np.maximum(winner, (tap > best) * winner.dtype.type(t), out=winner)
+                np.maximum(best, tap, out=best)
+        parallel.over_batch(running_max, x.shape[0], xp.size)
         return y, (first_max, xp.shape, K, S, pads, out)
 
     @staticmethod
     def vjp(g, saved, *, kernel_size, stride=None, padding=0):
         first_max, padded_shape, K, S, pads, out = saved
         gxp = np.zeros(padded_shape, dtype=g.dtype)
-        for t, i, j in _taps(K):                # each window sends g to its first maximum
-            gxp[offset_slab(i, j, S, (1, 1), out)] += g * (first_max == t)
+        overlapping = S[0] < K[0] or S[1] < K[1]
+
+        def route(batch: slice) -> None:        # each window sends g to its first maximum
+            target, grad, winner = gxp[batch], g[batch], first_max[batch]
+            for t, i, j in _taps(K):
+                slab = target[offset_slab(i, j, S, (1, 1), out)]
+                if overlapping:
+                    slab += grad * (winner == t)
+                else:                           # windows are disjoint: write, don't add
+                    np.multiply(grad, winner == t, out=slab)
+        parallel.over_batch(route, g.shape[0], gxp.size)
         return (crop(gxp, pads),)
 
 

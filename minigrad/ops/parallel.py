@@ -1,0 +1,56 @@
+"""Split memory-bound NumPy passes over the batch across threads.
+
+BLAS already uses every core for the matrix products; the copies and scatters around them
+(im2col, col2im, pooling) are single-threaded NumPy loops that release the GIL, so running
+them on batch slices in a small thread pool uses the other cores too. The thread count is
+``MINIGRAD_NUM_THREADS`` or, by default, the cores this process may use.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import numpy as np
+
+MIN_ELEMENTS_PER_THREAD = 1 << 16      # below this, thread hand-off costs more than it saves
+
+
+def num_threads() -> int:
+    env = os.environ.get("MINIGRAD_NUM_THREADS")
+    if env:
+        return max(1, int(env))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(num_threads(), thread_name_prefix="minigrad")
+    return _POOL
+
+
+def over_batch(work: Callable[[slice], None], batch: int, elements: int) -> None:
+    """Call ``work(batch_slice)`` on disjoint slices covering range(batch), in parallel.
+
+    ``elements`` is the size of the pass; small passes run in the calling thread.
+    """
+    # two slices per thread: smaller working sets stay in cache and the threads finish together
+    parts = min(2 * num_threads(), batch, max(1, elements // MIN_ELEMENTS_PER_THREAD))
+    if parts <= 1:
+        work(slice(0, batch))
+        return
+    bounds = np.linspace(0, batch, parts + 1).astype(int)
+    slices = [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    for future in [_pool().submit(work, s) for s in slices]:
+        future.result()                 # re-raises the first error from a worker
+
+
+def copy(view: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of ``view`` (e.g. the strided im2col windows), made in parallel."""
+    out = np.empty(view.shape, dtype=view.dtype)
+    over_batch(lambda s: np.copyto(out[s], view[s]), view.shape[0], view.size)
+    return out
