@@ -9,6 +9,15 @@ from minigrad.tensor import Tensor, as_tensor, from_numpy, matmul, maximum, mini
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """``mg.viz`` is imported on first use: it needs the optional graphviz package."""
+    if name == "viz":
+        import importlib
+
+        return importlib.import_module("minigrad.viz")
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+
 __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "zeros_like",
     "ones_like", "rand", "randn", "arange", "eye", "no_grad", "enable_grad", "is_grad_enabled",

@@ -15,7 +15,8 @@ import numpy as np
 
 OPS: dict[str, type["Op"]] = {}
 
-_state = {"grad_enabled": True, "anomaly": False}
+_state = {"grad_enabled": True, "anomaly": False, "grad_norms": False}
+_scopes: list[tuple[Any, str]] = []       # (module, dotted name) of the modules being called
 
 
 def register(name: str) -> Callable[[type["Op"]], type["Op"]]:
@@ -84,9 +85,15 @@ class Node:
 
     ``edges[i]`` is the producing Node of input i, the input itself when it is a leaf that
     requires grad, or None when no gradient flows there.
+
+    For drawing (``minigrad.viz``) it also keeps a little metadata: the inputs' and the
+    output's (shape, dtype), the bytes ``saved`` holds, the module being called when it was
+    recorded (``scope``, e.g. ``("features.0", "Conv2d")``) and, after a backward run inside
+    ``record_grad_norms()``, the norm of the gradient that reached it (``grad_norm``).
     """
 
-    __slots__ = ("op", "edges", "saved", "attrs", "saved_versions", "retained", "__weakref__")
+    __slots__ = ("op", "edges", "saved", "attrs", "saved_versions", "retained", "input_meta",
+                 "output_meta", "saved_nbytes", "scope", "grad_norm", "__weakref__")
 
     def __init__(self, op: type[Op], inputs: list, output, saved: Any, attrs: dict) -> None:
         self.op = op
@@ -95,6 +102,11 @@ class Node:
         self.attrs = attrs
         self.saved_versions = _versions_of_saved(saved, inputs + [output])
         self.retained = None
+        self.input_meta = tuple((t.shape, t.dtype) for t in inputs)
+        self.output_meta = (output.shape, output.dtype)
+        self.saved_nbytes = sum({id(a): a.nbytes for a in _saved_arrays(saved)}.values())
+        self.scope = (_scopes[-1][1], type(_scopes[-1][0]).__name__) if _scopes else None
+        self.grad_norm = None
 
     @property
     def name(self) -> str:
@@ -198,6 +210,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         g = pending.pop(node)
         grads = (None,) * len(node.edges)
         if g is not None:
+            if _state["grad_norms"]:
+                node.grad_norm = float(np.linalg.norm(g))
             _store_retained_grad(node, g)
             grads = _call_vjp(node, g)
             if _state["anomaly"]:
@@ -272,6 +286,33 @@ class enable_grad(_Mode):
 class detect_anomaly(_Mode):
     """Check every op's forward output and backward gradients for NaN/Inf; raise naming the op."""
     key, value = "anomaly", True
+
+
+class record_grad_norms(_Mode):
+    """Backward inside stores each node's incoming gradient norm (``node.grad_norm``) for
+    ``minigrad.viz``; off by default, since it costs a pass over every gradient."""
+    key, value = "grad_norms", True
+
+
+class module_scope:
+    """Context for ``Module.__call__``: ops recorded inside get ``node.scope`` = (the module's
+    dotted name in the outermost module called, its class name), e.g. ``("features.0",
+    "Conv2d")``; the outermost module's name is ``""``."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def __enter__(self) -> None:
+        name = ""
+        if _scopes:
+            parent, parent_name = _scopes[-1]
+            child = next((k for k, m in parent._modules.items() if m is self.module),
+                         type(self.module).__name__)
+            name = f"{parent_name}.{child}" if parent_name else child
+        _scopes.append((self.module, name))
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _scopes.pop()
 
 
 def is_grad_enabled() -> bool:

@@ -6,7 +6,7 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 
@@ -51,17 +51,31 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     payload = {f"a{i}": array for i, array in enumerate(arrays.values())}
     names = dict(zip(arrays, payload))
     header = json.dumps({"format": FORMAT, "skeleton": skeleton, "names": names})
+    atomic_write(path, lambda f: np.savez(f, **{_STRUCTURE_KEY: np.array(header)}, **payload))
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
+    """Call ``write(file)`` on a temporary file next to ``path``, fsync, then rename it.
+
+    Readers see the old file or the new one, never half of one; the new file gets the usual
+    permissions (0666 minus the umask), not the 0600 of a temporary file.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{_STRUCTURE_KEY: np.array(header)}, **payload)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
 
 
 def load(path: str | os.PathLike) -> dict:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import minigrad as mg
 import minigrad.functional as F
-from minigrad import nn, optim
+from minigrad import nn, optim, viz
 
 API = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 
 
 def public_names() -> set[str]:
-    names = set(mg.__all__) | set(nn.__all__) | set(optim.__all__)
+    names = set(mg.__all__) | set(nn.__all__) | set(optim.__all__) | set(viz.__all__)
     names |= {n for n, f in vars(F).items() if inspect.isfunction(f) and not n.startswith("_")
               and f.__module__ == F.__name__}
     return names

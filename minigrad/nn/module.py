@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from minigrad.autograd import no_grad
+from minigrad.autograd import module_scope, no_grad
 from minigrad.tensor import Tensor, zero_grads
 
 
@@ -33,7 +33,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}: forward() is not implemented")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        with module_scope(self):                 # names the ops recorded inside (viz)
+            return self.forward(*args, **kwargs)
 
     # ----- registration -----------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
