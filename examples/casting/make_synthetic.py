@@ -58,7 +58,7 @@ def add_defect(rng: np.random.Generator, image: np.ndarray, g: dict, kind: str) 
     if kind == "blowholes":
         for _ in range(rng.integers(1, 5)):
             x0, y0 = on_surface()
-            a, b = size * rng.uniform(0.014, 0.03, 2)
+            a, b = size * rng.uniform(0.018, 0.035, 2)
             d = ((g["xx"] - x0) / a) ** 2 + ((g["yy"] - y0) / b) ** 2
             image = image - rng.uniform(60, 95) * np.clip(1.5 - d, 0, 1)
     elif kind == "crack":
@@ -70,7 +70,7 @@ def add_defect(rng: np.random.Generator, image: np.ndarray, g: dict, kind: str) 
             step = size * rng.uniform(0.02, 0.045)
             x, y = x + step * np.cos(heading), y + step * np.sin(heading)
             points.append((x, y))
-        ImageDraw.Draw(mask).line(points, fill=255, width=max(2, size // 120))
+        ImageDraw.Draw(mask).line(points, fill=255, width=max(2, size // 80))
         image = image - rng.uniform(60, 90) * np.asarray(mask, dtype=np.float32) / 255
     elif kind == "burrs":
         for _ in range(rng.integers(1, 4)):

@@ -36,17 +36,19 @@ def _show(ax, image, title: str, colour: str = "black") -> None:
 
 
 def plot_samples(dataset, path: Path, per_class: int = 5, seed: int = 0) -> Path:
-    """``per_class`` random training images of each class, one row per class."""
+    """``per_class`` random training images of each class as stored (no resizing or
+    augmentation), one row per class."""
     rng = np.random.default_rng(seed)
     targets = np.asarray(dataset.targets)
-    fig, axes = plt.subplots(2, per_class, figsize=(2 * per_class, 4.4), squeeze=False)
+    fig, axes = plt.subplots(2, per_class, figsize=(2 * per_class, 4.8), squeeze=False)
     for row, label in enumerate((1, 0)):
         pool = np.flatnonzero(targets == label)
         chosen = rng.choice(pool, size=min(per_class, len(pool)), replace=False)
         for col in range(per_class):
             ax = axes[row, col]
             if col < len(chosen):
-                _show(ax, dataset[chosen[col]][0][0], f"{CLASSES[label]} #{chosen[col]}")
+                file = Path(dataset.samples[chosen[col]][0])
+                _show(ax, np.asarray(dataset.loader(str(file))) / 255.0, file.name)
             else:
                 ax.axis("off")
     fig.suptitle("training samples: defective (top), ok (bottom)")

@@ -1,7 +1,7 @@
 """Train a CNN with PyTorch to tell defective cast impellers from good ones.
 
-    python -m examples.casting.train --data DIR [--model {simplenet,improved}] [--epochs 10]
-        [--batch-size 32] [--lr 0.001] [--image-size 128] [--augment] [--device auto]
+    python -m examples.casting.train --data DIR [--model {simplenet,improved}] [--epochs 15]
+        [--batch-size 16] [--lr 0.002] [--image-size 128] [--no-augment] [--device auto]
         [--seed 0] [--out outputs/casting]
 
 DIR holds train/ and test/, each with def_front/ and ok_front/ (Kaggle's casting_data, or
@@ -116,13 +116,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="folder with train/ and test/, each holding def_front/ and ok_front/")
     parser.add_argument("--model", choices=sorted(MODELS), default="improved",
                         help="simplenet (the seed's) or improved (< 500k parameters); default improved")
-    parser.add_argument("--epochs", type=int, default=10, help="default 10")
-    parser.add_argument("--batch-size", type=int, default=32, help="default 32")
-    parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, default 0.001")
+    parser.add_argument("--epochs", type=int, default=15, help="default 15")
+    parser.add_argument("--batch-size", type=int, default=16, help="default 16")
+    parser.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate, default 0.002")
     parser.add_argument("--image-size", type=int, default=128,
                         help="images are resized to this square size (the originals are 300), default 128")
-    parser.add_argument("--augment", action="store_true",
-                        help="random flips and rotations of up to 10 degrees for training")
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
+                        help="random flips and rotations of up to 10 degrees for training (default on)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default auto")
     parser.add_argument("--seed", type=int, default=0, help="seed for init and shuffling, default 0")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes, default 0")

@@ -104,6 +104,7 @@ def test_one_short_epoch_writes_every_output(tiny_data, tmp_path, model) -> None
     assert checkpoint["epoch"] == 1 and "model" in checkpoint
     for png in ("samples.png", "curves.png", "confusion_matrix.png", "misclassified.png"):
         assert (out / png).read_bytes().startswith(b"\x89PNG")
+    assert all(f.read_bytes().startswith(b"\xff\xd8") for f in tiny_data.rglob("*.jpeg"))  # data untouched
 
 
 def test_training_learns_the_synthetic_defects(tiny_data, tmp_path) -> None:
