@@ -86,25 +86,25 @@ class Node:
     ``edges[i]`` is the producing Node of input i, the input itself when it is a leaf that
     requires grad, or None when no gradient flows there.
 
-    For drawing (``minigrad.viz``) it also keeps a little metadata: the inputs' and the
-    output's (shape, dtype), the bytes ``saved`` holds, the module being called when it was
+    For drawing (``minigrad.viz``) it also keeps a little metadata: the inputs'
+    (shape, dtype), the bytes ``saved`` holds, the module being called when it was
     recorded (``scope``, e.g. ``("features.0", "Conv2d")``) and, after a backward run inside
     ``record_grad_norms()``, the norm of the gradient that reached it (``grad_norm``).
     """
 
     __slots__ = ("op", "edges", "saved", "attrs", "saved_versions", "retained", "input_meta",
-                 "output_meta", "saved_nbytes", "scope", "grad_norm", "__weakref__")
+                 "saved_nbytes", "scope", "grad_norm", "__weakref__")
 
     def __init__(self, op: type[Op], inputs: list, output, saved: Any, attrs: dict) -> None:
         self.op = op
         self.edges = [None if not t.requires_grad else (t.grad_fn or t) for t in inputs]
         self.saved = saved
         self.attrs = attrs
-        self.saved_versions = _versions_of_saved(saved, inputs + [output])
+        arrays = _saved_arrays(saved)
+        self.saved_versions = _versions_of_saved(arrays, inputs + [output])
         self.retained = None
         self.input_meta = tuple((t.shape, t.dtype) for t in inputs)
-        self.output_meta = (output.shape, output.dtype)
-        self.saved_nbytes = sum({id(a): a.nbytes for a in _saved_arrays(saved)}.values())
+        self.saved_nbytes = sum({id(a): a.nbytes for a in arrays}.values())
         self.scope = (_scopes[-1][1], type(_scopes[-1][0]).__name__) if _scopes else None
         self.grad_norm = None
 
@@ -125,9 +125,8 @@ def _saved_arrays(saved: Any) -> list[np.ndarray]:
     return [a for a in items if isinstance(a, np.ndarray)]
 
 
-def _versions_of_saved(saved: Any, tensors: list) -> list:
-    """(counter, version) of every tensor whose memory an array in ``saved`` may alias."""
-    arrays = _saved_arrays(saved)
+def _versions_of_saved(arrays: list[np.ndarray], tensors: list) -> list:
+    """(counter, version) of every tensor whose memory one of the saved ``arrays`` may alias."""
     return [(t._version_counter, t._version_counter.value) for t in tensors
             if any(np.may_share_memory(a, t.data) for a in arrays)]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from examples.casting.models import (MODELS, PARAMETER_LIMIT, build_model, check
                                      trainable_parameters)
 from examples.casting.report import (binary_metrics, plot_confusion, plot_curves,
                                      plot_misclassified, plot_samples)
+from minigrad.io import atomic_write
 
 
 def pick_device(name: str) -> torch.device:
@@ -40,10 +40,8 @@ def pick_device(name: str) -> torch.device:
 
 
 def save_checkpoint(state: dict, path: Path) -> None:
-    """torch.save to a temporary file, then rename: a crash never leaves half a checkpoint."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    """torch.save via minigrad's atomic write: a crash never leaves half a checkpoint."""
+    atomic_write(path, lambda f: torch.save(state, f))
 
 
 @torch.no_grad()

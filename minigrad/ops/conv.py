@@ -191,9 +191,7 @@ class Conv2d(Op):
     @staticmethod
     def vjp(g, saved, *, stride=1, padding=0, dilation=1, needs_input_grad=(True, True, True)):
         cols, w, padded_shape, S, pads, D, has_bias = saved
-        N, OH, OW, O = g.shape
-        KH, KW, C, _ = w.shape
-        g2 = g.reshape(-1, O)                                        # (N*OH*OW, O)
+        g2 = g.reshape(-1, g.shape[-1])                              # (N*OH*OW, O)
         gx = gw = gb = None
         if has_bias and needs_input_grad[2]:
             gb = g2.sum(axis=0)                                      # Eq. 8
