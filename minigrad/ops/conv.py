@@ -12,6 +12,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from minigrad.autograd import Op, register
 from minigrad.ops import parallel
+from minigrad.ops.reduce import sum_leading
 
 
 def add_padding(images: np.ndarray, P: int) -> np.ndarray:
@@ -194,7 +195,7 @@ class Conv2d(Op):
         g2 = g.reshape(-1, g.shape[-1])                              # (N*OH*OW, O)
         gx = gw = gb = None
         if has_bias and needs_input_grad[2]:
-            gb = g2.sum(axis=0)                                      # Eq. 8
+            gb = sum_leading(g2, 1)                                  # Eq. 8
         if needs_input_grad[1]:
             # Eq. 9-10: the output gradient dilated by S, correlated with the input; the
             # windows in ``cols`` step by S, which skips exactly the zeros dilation inserts.

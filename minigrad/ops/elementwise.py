@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import Op, register
+from minigrad.ops.reduce import sum_leading
 
 
 def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -14,6 +15,8 @@ def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
         g = g.reshape((1,) * (len(shape) - g.ndim) + g.shape)
     leading = g.ndim - len(shape)
     stretched = tuple(i + leading for i, n in enumerate(shape) if n == 1 and g.shape[i + leading] != 1)
+    if not stretched:                       # the common case: a bias broadcast over rows
+        return sum_leading(g, leading)
     g = g.sum(axis=tuple(range(leading)) + stretched, keepdims=True)
     return g.reshape(shape)
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from minigrad.autograd import Op, register
 from minigrad.ops.elementwise import unbroadcast
+from minigrad.ops.reduce import sum_leading
 
 
 def check_matmul_shapes(name: str, a: np.ndarray, b: np.ndarray) -> None:
@@ -71,4 +72,4 @@ class Linear(Op):
         gw = (x.reshape(-1, w.shape[0]).T @ g2) if needs_input_grad[1] else None  # x^T g
         if not has_bias:
             return gx, gw
-        return gx, gw, (g2.sum(axis=0) if needs_input_grad[2] else None)         # sum of g
+        return gx, gw, (sum_leading(g2, 1) if needs_input_grad[2] else None)    # sum of g
