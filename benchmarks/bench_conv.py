@@ -33,16 +33,16 @@ CONV_SHAPES = [
 QUICK_SHAPES = [("N=8 16x16x8->16 3x3 p1", 8, 16, 16, 8, 16, 3, 1, 1)]
 
 
-def time_minigrad_conv(x, w, b, g, stride, padding, repeats):
+def minigrad_conv_step(x, w, b, g, stride, padding):
     xt, wt, bt = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
 
     def step():
         xt.grad = wt.grad = bt.grad = None
         F.conv2d(xt, wt, bt, stride=stride, padding=padding).backward(g)
-    return best_ms(step, repeats)
+    return step
 
 
-def time_torch_conv(x, w, b, g, stride, padding, repeats, channels_last):
+def torch_conv_step(x, w, b, g, stride, padding, channels_last):
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     xt = torch.tensor(x).permute(0, 3, 1, 2).contiguous(memory_format=fmt).requires_grad_()
     wt = torch.tensor(w).permute(3, 2, 0, 1).contiguous(memory_format=fmt).requires_grad_()
@@ -52,26 +52,27 @@ def time_torch_conv(x, w, b, g, stride, padding, repeats, channels_last):
     def step():
         xt.grad = wt.grad = bt.grad = None
         torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding).backward(gt)
-    return best_ms(step, repeats)
+    return step
 
 
-def time_pool(x, g, repeats):
+def minigrad_pool_step(x, g):
     xt = mg.tensor(x, requires_grad=True)
 
-    def ours():
+    def step():
         xt.grad = None
         F.max_pool2d(xt, 2).backward(g)
+    return step
 
-    def theirs(fmt):
-        tx = torch.tensor(x).permute(0, 3, 1, 2).contiguous(memory_format=fmt).requires_grad_()
-        tg = torch.tensor(g).permute(0, 3, 1, 2).contiguous(memory_format=fmt)
 
-        def step():
-            tx.grad = None
-            torch.nn.functional.max_pool2d(tx, 2).backward(tg)
-        return step
-    return (best_ms(ours, repeats), best_ms(theirs(torch.contiguous_format), repeats),
-            best_ms(theirs(torch.channels_last), repeats))
+def torch_pool_step(x, g, channels_last):
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    xt = torch.tensor(x).permute(0, 3, 1, 2).contiguous(memory_format=fmt).requires_grad_()
+    gt = torch.tensor(g).permute(0, 3, 1, 2).contiguous(memory_format=fmt)
+
+    def step():
+        xt.grad = None
+        torch.nn.functional.max_pool2d(xt, 2).backward(gt)
+    return step
 
 
 def main() -> None:
@@ -81,7 +82,7 @@ def main() -> None:
     args = parser.parse_args()
     threads = same_threads_for_torch()
     print(f"float32, forward+backward (input, weight, bias gradients); {threads} threads; "
-          f"best of {args.repeats}; ratio = minigrad / min(PyTorch NCHW, channels_last)")
+          f"best of 2 rounds of {args.repeats}; ratio = minigrad / min(PyTorch NCHW, channels_last)")
     print(f"{'shape':32s} {'minigrad':>10s} {'torch NCHW':>11s} {'torch CL':>10s} {'ratio':>6s}")
     rng = np.random.default_rng(0)
     worst = 0.0
@@ -91,9 +92,10 @@ def main() -> None:
         b = rng.standard_normal(O, dtype=np.float32)
         OH, OW = (H + 2 * P - K) // S + 1, (W + 2 * P - K) // S + 1
         g = rng.standard_normal((N, OH, OW, O), dtype=np.float32)
-        ours = time_minigrad_conv(x, w, b, g, S, P, args.repeats)
-        nchw = time_torch_conv(x, w, b, g, S, P, args.repeats, channels_last=False)
-        cl = time_torch_conv(x, w, b, g, S, P, args.repeats, channels_last=True)
+        ours, nchw, cl = best_ms(minigrad_conv_step(x, w, b, g, S, P),
+                                 torch_conv_step(x, w, b, g, S, P, channels_last=False),
+                                 torch_conv_step(x, w, b, g, S, P, channels_last=True),
+                                 repeats=args.repeats)
         ratio = ours / min(nchw, cl)
         worst = max(worst, ratio)
         print(f"{label:32s} {ours:8.1f}ms {nchw:9.1f}ms {cl:8.1f}ms {ratio:6.2f}", flush=True)
@@ -101,7 +103,8 @@ def main() -> None:
     N, H = (8, 16) if args.quick else (64, 32)
     x = rng.standard_normal((N, H, H, 32), dtype=np.float32)
     g = rng.standard_normal((N, H // 2, H // 2, 32), dtype=np.float32)
-    ours, nchw, cl = time_pool(x, g, args.repeats)
+    ours, nchw, cl = best_ms(minigrad_pool_step(x, g), torch_pool_step(x, g, channels_last=False),
+                             torch_pool_step(x, g, channels_last=True), repeats=args.repeats)
     print(f"{f'max_pool2d 2x2 N={N} {H}x{H}x32':32s} {ours:8.1f}ms {nchw:9.1f}ms {cl:8.1f}ms "
           f"{ours / min(nchw, cl):6.2f}  (target <= {POOL_TARGET})")
 

@@ -73,10 +73,10 @@ def main() -> None:
     args = parser.parse_args()
     batch = 8 if args.quick else 64
     threads = same_threads_for_torch()
-    ours = best_ms(minigrad_step(batch), args.repeats)
-    nchw = best_ms(torch_step(batch, channels_last=False), args.repeats)
-    cl = best_ms(torch_step(batch, channels_last=True), args.repeats)
-    print(f"LeNet-style training step, N={batch} 28x28x1, float32, {threads} threads, best of {args.repeats}")
+    ours, nchw, cl = best_ms(minigrad_step(batch), torch_step(batch, channels_last=False),
+                             torch_step(batch, channels_last=True), repeats=args.repeats)
+    print(f"LeNet-style training step, N={batch} 28x28x1, float32, {threads} threads, "
+          f"best of 2 rounds of {args.repeats}")
     print(f"minigrad {ours:.1f} ms/step   torch NCHW {nchw:.1f} ms/step   torch channels_last {cl:.1f} "
           f"ms/step   ratio {ours / min(nchw, cl):.2f} (target <= {TARGET})")
 

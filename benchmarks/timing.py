@@ -6,16 +6,23 @@ import time
 from typing import Callable
 
 
-def best_ms(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
-    """The fastest of ``repeats`` timed calls, in milliseconds (after ``warmup`` calls)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1000
+def best_ms(*fns: Callable[[], object], repeats: int = 5, rounds: int = 2) -> list[float]:
+    """For each function, the fastest of its timed calls, in milliseconds.
+
+    Each round runs every function in a block: one untimed call, then ``repeats`` timed ones
+    (a block keeps the function's steady state: warm caches, and no other library's idle
+    threads still spinning on the cores). The rounds take turns, so that a busy minute on a
+    shared machine slows every function alike and their ratio stays meaningful.
+    """
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for k, fn in enumerate(fns):
+            fn()
+            for _ in range(repeats):
+                start = time.perf_counter()
+                fn()
+                best[k] = min(best[k], time.perf_counter() - start)
+    return [b * 1000 for b in best]
 
 
 def same_threads_for_torch() -> int:
