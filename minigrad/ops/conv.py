@@ -12,7 +12,6 @@ from numpy.lib.stride_tricks import as_strided
 
 from minigrad.autograd import Op, register
 from minigrad.ops import parallel
-from minigrad.ops.reduce import sum_leading
 
 
 def add_padding(images: np.ndarray, P: int) -> np.ndarray:
@@ -114,6 +113,22 @@ def windows(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple) -> np
     return as_strided(xp, shape, strides, writeable=False)
 
 
+def im2col(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple,
+           ones_column: bool) -> np.ndarray:
+    """xp (N,Hp,Wp,C) -> cols (N*OH*OW, KH*KW*C [+ 1]): one row per window, flattened.
+
+    With ``ones_column`` every row ends in a 1, so a bias is just the last row of the weight
+    matrix (the weight of a constant input), and the forward needs no separate ``y += b``.
+    """
+    win = windows(xp, kernel, S, D, out)
+    width = kernel[0] * kernel[1] * xp.shape[3]
+    cols = np.empty((win.shape[0] * out[0] * out[1], width + ones_column), dtype=xp.dtype)
+    parallel.copy(win, out=cols[:, :width].reshape(win.shape))      # a view into cols
+    if ones_column:
+        cols[:, width] = 1
+    return cols
+
+
 def offset_slab(i: int, j: int, S: tuple, D: tuple, out: tuple) -> tuple:
     """Index of the padded-input positions that kernel offset (i, j) meets, one per output pixel."""
     return (slice(None), slice(i * D[0], i * D[0] + S[0] * (out[0] - 1) + 1, S[0]),
@@ -170,8 +185,9 @@ def crop(xp: np.ndarray, pads: tuple) -> np.ndarray:
 class Conv2d(Op):
     """x (N,H,W,C) * w (KH,KW,C,O) + b (O,) -> y (N,OH,OW,O). Seed Eq. (4), cross-correlation.
 
-    forward: the padded input's windows become the rows of one matrix (im2col), and
-    y = cols @ w.reshape(KH*KW*C, O) + b is a single BLAS product.
+    forward: the padded input's windows become the rows of one matrix (im2col), ended by a
+    column of ones when there is a bias, and y = cols @ [w.reshape(KH*KW*C, O); b] is a
+    single BLAS product.
     """
 
     wants_needs_input_grad = True
@@ -183,10 +199,9 @@ class Conv2d(Op):
         if b is not None and b.shape != (O,):
             raise ValueError(f"conv2d: bias must have shape ({O},), got {b.shape}")
         xp = pad_images(x, pads)
-        cols = parallel.copy(windows(xp, (KH, KW), S, D, out)).reshape(-1, KH * KW * C)
-        y = cols @ w.reshape(-1, O)
-        if b is not None:
-            y += b
+        cols = im2col(xp, (KH, KW), S, D, out, ones_column=b is not None)
+        weights = w.reshape(-1, O) if b is None else np.concatenate([w.reshape(-1, O), b[None]])
+        y = cols @ weights
         return y.reshape(x.shape[0], *out, O), (cols, w, xp.shape, S, pads, D, b is not None)
 
     @staticmethod
@@ -194,12 +209,14 @@ class Conv2d(Op):
         cols, w, padded_shape, S, pads, D, has_bias = saved
         g2 = g.reshape(-1, g.shape[-1])                              # (N*OH*OW, O)
         gx = gw = gb = None
-        if has_bias and needs_input_grad[2]:
-            gb = sum_leading(g2, 1)                                  # Eq. 8
-        if needs_input_grad[1]:
+        if needs_input_grad[1] or (has_bias and needs_input_grad[2]):
             # Eq. 9-10: the output gradient dilated by S, correlated with the input; the
             # windows in ``cols`` step by S, which skips exactly the zeros dilation inserts.
-            gw = (cols.T @ g2).reshape(w.shape)
+            # With a bias, the last row comes from the ones column: Eq. 8, the sum of g.
+            weights_grad = cols.T @ g2                               # (KH*KW*C [+ 1], O)
+            if has_bias:
+                weights_grad, gb = weights_grad[:-1], weights_grad[-1]
+            gw = weights_grad.reshape(w.shape)
         if needs_input_grad[0]:
             # Eq. 11-12: correlating the dilated, (K-1)-padded gradient with the flipped
             # kernel sends g[p,q] * k[i,j] to input position (pS+iD, qS+jD); add every such

@@ -49,8 +49,10 @@ def over_batch(work: Callable[[slice], None], batch: int, elements: int) -> None
         future.result()                 # re-raises the first error from a worker
 
 
-def copy(view: np.ndarray) -> np.ndarray:
-    """A C-contiguous copy of ``view`` (e.g. the strided im2col windows), made in parallel."""
-    out = np.empty(view.shape, dtype=view.dtype)
+def copy(view: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Copy ``view`` (e.g. the strided im2col windows) into ``out``, new and C-contiguous by
+    default, in parallel over the first axis. Returns ``out``."""
+    if out is None:
+        out = np.empty(view.shape, dtype=view.dtype)
     over_batch(lambda s: np.copyto(out[s], view[s]), view.shape[0], view.size)
     return out
