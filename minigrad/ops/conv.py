@@ -158,9 +158,12 @@ def input_grad_padded(g: np.ndarray, w: np.ndarray, padded_shape: tuple, S: tupl
     """Eq. 11-12 without the zeros: g (N,OH,OW,O), w (KH,KW,C,O) -> dL/dx_pad (padded_shape).
 
     Tap (i, j) sends g[n,p,q] @ w[i,j].T to padded position (pS+iD, qS+jD). With many input
-    channels, one small BLAS product per tap, added straight into its strided slab, is
-    fastest; with few (C < 8) the slabs' inner rows are too short, so every tap's product is
-    made in one BLAS call and ``scatter_windows`` adds them up.
+    channels, one small BLAS product per tap is added into the block it reaches. With a
+    stride, those positions are strided, so the padded input is first split into S*S phases
+    (positions a + S*u, b + S*v): tap (i, j) reaches a contiguous block of phase
+    (iD mod S, jD mod S), starting at (iD div S, jD div S), and the phases are interleaved
+    at the end. With few channels (C < 8) the rows are too short for that to pay, so every
+    tap's product is made in one BLAS call and ``scatter_windows`` adds them up.
     """
     N, OH, OW, O = g.shape
     KH, KW, C, _ = w.shape
@@ -168,10 +171,21 @@ def input_grad_padded(g: np.ndarray, w: np.ndarray, padded_shape: tuple, S: tupl
     if C < 8:
         patches = (g2 @ w.reshape(-1, O).T).reshape(N, OH, OW, KH, KW, C)
         return scatter_windows(patches, padded_shape, S, D)
-    gxp = np.zeros(padded_shape, dtype=g.dtype)
+    Hp, Wp = padded_shape[1:3]
+    phases = {(a, b): np.zeros((N, -(-(Hp - a) // S[0]), -(-(Wp - b) // S[1]), C), g.dtype)
+              for a in range(S[0]) for b in range(S[1])}
+    product = np.empty((g2.shape[0], C), g.dtype)
     for i in range(KH):
         for j in range(KW):
-            gxp[offset_slab(i, j, S, D, (OH, OW))] += (g2 @ w[i, j].T).reshape(N, OH, OW, C)
+            u, a = divmod(i * D[0], S[0])
+            v, b = divmod(j * D[1], S[1])
+            np.matmul(g2, w[i, j].T, out=product)
+            phases[a, b][:, u:u + OH, v:v + OW, :] += product.reshape(N, OH, OW, C)
+    if S == (1, 1):
+        return phases[0, 0]
+    gxp = np.empty(padded_shape, dtype=g.dtype)
+    for (a, b), phase in phases.items():
+        gxp[:, a::S[0], b::S[1], :] = phase
     return gxp
 
 
