@@ -8,6 +8,7 @@ order and calls each ``vjp`` once, with the sum of the gradients that reached it
 from __future__ import annotations
 
 import functools
+import sys
 import weakref
 from typing import Any, Callable
 
@@ -179,14 +180,40 @@ def _count_consumers(root: Node) -> dict[Node, int]:
     return consumers
 
 
-def _accumulate_leaf(leaf, g: np.ndarray) -> None:
+def _references_to_item(items: tuple, k: int) -> int:
+    return sys.getrefcount(items[k])
+
+
+_ONLY_IN_TUPLE = _references_to_item((object(),), 0)     # the count when a tuple is the sole holder
+
+
+def _private_arrays(grads: tuple) -> list[bool]:
+    """Which gradients a vjp made fresh for this backward alone: whole, writeable arrays that
+    nothing but ``grads`` refers to (not the incoming gradient, not saved, not sent twice).
+
+    A leaf may keep such an array as its ``.grad`` instead of copying it, as PyTorch's
+    AccumulateGrad does when the gradient's use count is 1. Counted the same way as
+    ``_ONLY_IN_TUPLE``, so the interpreter's own references cancel out.
+    """
+    return [_references_to_item(grads, k) == _ONLY_IN_TUPLE and _whole_writeable(grads[k])
+            for k in range(len(grads))]       # counted first: naming grads[k] adds a reference
+
+
+def _whole_writeable(a: Any) -> bool:
+    return (isinstance(a, np.ndarray) and a.base is None and a.flags.writeable
+            and a.flags.c_contiguous)
+
+
+def _accumulate_leaf(leaf, g: np.ndarray, private: bool = False) -> None:
+    """Add ``g`` to ``leaf.grad``; a ``private`` array (see ``_private_arrays``) is kept, not copied."""
     from minigrad.tensor import Tensor
 
     if g.shape != leaf.shape:
         raise RuntimeError(f"backward: gradient of shape {g.shape} for a leaf of shape "
                            f"{leaf.shape}")
     if leaf.grad is None:
-        leaf.grad = Tensor._from_op(np.array(g, dtype=leaf.dtype), requires_grad=False)
+        data = g if private and g.dtype == leaf.dtype else np.array(g, dtype=leaf.dtype)
+        leaf.grad = Tensor._from_op(data, requires_grad=False)
     else:
         leaf.grad.data += g
         leaf.grad._version_counter.bump()
@@ -221,14 +248,15 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
                                       f"of input {i}")
             if not retain_graph and node.saved is not None:
                 node.saved = RELEASED
-        for edge, gi in zip(node.edges, grads):
+        private = _private_arrays(grads)
+        for edge, gi, gi_private in zip(node.edges, grads, private):
             if edge is None:
                 continue
             if gi is not None:
                 gi = np.asarray(gi)
             if not isinstance(edge, Node):
                 if gi is not None:
-                    _accumulate_leaf(edge, gi.astype(edge.dtype, copy=False))
+                    _accumulate_leaf(edge, gi.astype(edge.dtype, copy=False), gi_private)
                 continue
             if gi is not None:
                 previous = pending.get(edge)

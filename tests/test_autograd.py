@@ -1,6 +1,8 @@
 """The backward engine: graph shapes, accumulation, modes, released graphs, versions."""
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -228,3 +230,65 @@ def test_a_user_defined_op_is_registered_and_differentiated() -> None:
             register("test_cube")(Cube)
     finally:
         OPS.pop("test_cube")
+
+
+class _Twice(Op):
+    """Test op: y = 2x, whose vjp hands out the array that ``source(g, saved)`` returns."""
+
+    source = None
+
+    @staticmethod
+    def forward(x):
+        return 2 * x, x
+
+    @classmethod
+    def vjp(cls, g, saved):
+        return (cls.source(g, saved),)
+
+
+def _twice_with(source):
+    return type("Twice", (_Twice,), {"source": staticmethod(source)})
+
+
+def test_a_leaf_keeps_a_fresh_gradient_array_instead_of_copying_it() -> None:
+    made = []
+
+    def fresh(g, saved):
+        gx = 2 * g
+        made.append(weakref.ref(gx))          # a weak reference: the array stays private
+        return gx
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    _twice_with(fresh).apply(x).backward(np.array([1.0, 1.0]))
+    assert x.grad.data is made[0]()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_a_leaf_copies_a_gradient_array_someone_else_holds() -> None:
+    held = np.array([5.0, 5.0])
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    op = _twice_with(lambda g, saved: held)
+    op.apply(x).backward(np.array([1.0, 1.0]))
+    op.apply(x).backward(np.array([1.0, 1.0]))                # accumulates into x.grad
+    np.testing.assert_allclose(x.grad.numpy(), [10.0, 10.0])
+    np.testing.assert_allclose(held, [5.0, 5.0])
+
+
+def test_leaves_never_share_the_incoming_or_a_repeated_gradient_array() -> None:
+    user_gradient = np.array([1.0, 1.0])
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    _twice_with(lambda g, saved: g).apply(x).backward(user_gradient)     # passes g through
+    assert not np.shares_memory(x.grad.data, user_gradient)
+
+    a, b = mg.tensor([1.0, 2.0], requires_grad=True), mg.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).backward(np.array([1.0, 1.0]))                    # add sends g to both inputs
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+
+
+def test_a_gradient_that_is_also_saved_is_copied_while_the_graph_is_retained() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = _twice_with(lambda g, saved: saved).apply(x)          # hands out its saved input
+    y.backward(np.array([1.0, 1.0]), retain_graph=True)
+    assert not np.shares_memory(x.grad.data, x.data)
+    y.backward(np.array([1.0, 1.0]))
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+    np.testing.assert_allclose(x.numpy(), [1.0, 2.0])

@@ -190,7 +190,9 @@ def input_grad_padded(g: np.ndarray, w: np.ndarray, padded_shape: tuple, S: tupl
 
 
 def crop(xp: np.ndarray, pads: tuple) -> np.ndarray:
-    """Undo ``pad_images``: drop the padded border."""
+    """Undo ``pad_images``: drop the padded border (``xp`` itself when there is none)."""
+    if pads == ((0, 0), (0, 0)):
+        return xp
     (top, bottom), (left, right) = pads
     return xp[:, top:xp.shape[1] - bottom, left:xp.shape[2] - right, :]
 
