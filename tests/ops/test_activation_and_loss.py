@@ -15,6 +15,16 @@ def test_relu_gradient_at_zero_is_zero() -> None:
     assert x.grad.tolist() == [0.0, 0.0, 1.0]
 
 
+def test_relu_passes_nan_and_blocks_infinite_gradients_like_pytorch() -> None:
+    values, upstream = [float("nan"), -float("inf"), 1.0, -1.0], [1.0, 1.0, float("inf"), float("inf")]
+    x, tx = mg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, ty = x.relu(), torch.relu(tx)
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    y.backward(np.array(upstream, dtype=np.float32))
+    ty.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())      # [0, 0, inf, 0]
+
+
 def test_bce_with_logits_is_stable_at_large_logits() -> None:
     x = mg.tensor([1e4, -1e4, 1e4, -1e4], requires_grad=True)
     t = mg.tensor([1.0, 0.0, 0.0, 1.0])
