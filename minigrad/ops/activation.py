@@ -21,10 +21,9 @@ class Relu(Op):
 
     @staticmethod
     def vjp(g, saved):
-        gx = g * saved                                             # dy/dx = [x > 0]
-        if not np.isfinite(g).all():      # inf * 0 would be nan where PyTorch passes 0
-            gx = np.where(saved, g, g.dtype.type(0))
-        return (gx,)
+        if np.isfinite(g).all():
+            return (g * saved,)                                    # dy/dx = [x > 0]
+        return (np.where(saved, g, g.dtype.type(0)),)     # inf * 0 would be nan; PyTorch: 0
 
 
 @register("leaky_relu")
