@@ -184,18 +184,17 @@ def _references_to_item(items: tuple, k: int) -> int:
     return sys.getrefcount(items[k])
 
 
-_ONLY_IN_TUPLE = _references_to_item((object(),), 0)     # the count when a tuple is the sole holder
-
-
 def _private_arrays(grads: tuple) -> list[bool]:
     """Which gradients a vjp made fresh for this backward alone: whole, writeable arrays that
     nothing but ``grads`` refers to (not the incoming gradient, not saved, not sent twice).
 
     A leaf may keep such an array as its ``.grad`` instead of copying it, as PyTorch's
-    AccumulateGrad does when the gradient's use count is 1. Counted the same way as
-    ``_ONLY_IN_TUPLE``, so the interpreter's own references cancel out.
+    AccumulateGrad does when the gradient's use count is 1. The count is compared with that
+    of an object only a tuple holds, measured the same way and at the same moment, so the
+    interpreter's own temporary references cancel out.
     """
-    return [_references_to_item(grads, k) == _ONLY_IN_TUPLE and _whole_writeable(grads[k])
+    only_in_a_tuple = _references_to_item((object(),), 0)
+    return [_references_to_item(grads, k) == only_in_a_tuple and _whole_writeable(grads[k])
             for k in range(len(grads))]       # counted first: naming grads[k] adds a reference
 
 
