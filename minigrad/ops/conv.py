@@ -153,40 +153,75 @@ def scatter_windows(patches: np.ndarray, padded_shape: tuple, S: tuple, D: tuple
     return gxp
 
 
-def input_grad_padded(g: np.ndarray, w: np.ndarray, padded_shape: tuple, S: tuple,
-                      D: tuple) -> np.ndarray:
-    """Eq. 11-12 without the zeros: g (N,OH,OW,O), w (KH,KW,C,O) -> dL/dx_pad (padded_shape).
+def tap_reach(offset: int, S: int, out: int, length: int):
+    """One axis of a kernel tap: which outputs reach the unpadded input, and where.
+
+    Output p of the tap lands on input position p*S + offset (``offset`` = i*D - pad). The
+    positions a + S*u form phase a (a = offset mod S, of ``phase_length`` positions); output
+    p lands on u = p + offset div S. Returns (a, outputs slice, phase slice, phase_length),
+    keeping only outputs that land inside [0, length); None when none do.
+    """
+    a, shift = offset % S, offset // S
+    phase_length = -(-(length - a) // S)
+    lo, hi = max(0, -shift), min(out, phase_length - shift)
+    if lo >= hi:
+        return None
+    return a, slice(lo, hi), slice(lo + shift, hi + shift), phase_length
+
+
+def covers(reach: tuple, out: int) -> bool:
+    """Whether a ``tap_reach`` result maps all ``out`` outputs onto its whole phase."""
+    return reach[1] == slice(0, out) and reach[2] == slice(0, reach[3])
+
+
+def input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, S: tuple, pads: tuple,
+               D: tuple) -> np.ndarray:
+    """Eq. 11-12 without the zeros: g (N,OH,OW,O), w (KH,KW,C,O) -> dL/dx (x_shape).
 
     Tap (i, j) sends g[n,p,q] @ w[i,j].T to padded position (pS+iD, qS+jD). With many input
-    channels, one small BLAS product per tap is added into the block it reaches. With a
-    stride, those positions are strided, so the padded input is first split into S*S phases
-    (positions a + S*u, b + S*v): tap (i, j) reaches a contiguous block of phase
-    (iD mod S, jD mod S), starting at (iD div S, jD div S), and the phases are interleaved
-    at the end. With few channels (C < 8) the rows are too short for that to pay, so every
-    tap's product is made in one BLAS call and ``scatter_windows`` adds them up.
+    channels, one small BLAS product per tap is added into the block of the input it reaches,
+    the padding cropped on the way (``tap_reach``). With a stride those positions are
+    strided, so the input is first split into S*S phases (positions a + S*u, b + S*v): a tap
+    reaches a contiguous block of one phase, and the phases are interleaved at the end. A tap
+    that covers its whole phase (the centre tap of a 'same' convolution) writes it first,
+    so that phase needs no zeros. With few channels (C < 8) the rows are too short for that
+    to pay: every tap's product is made in one BLAS call, ``scatter_windows`` adds them into
+    the padded input, and the padding is cropped.
     """
     N, OH, OW, O = g.shape
     KH, KW, C, _ = w.shape
     g2 = g.reshape(-1, O)
     if C < 8:
+        padded_shape = (N, x_shape[1] + sum(pads[0]), x_shape[2] + sum(pads[1]), C)
         patches = (g2 @ w.reshape(-1, O).T).reshape(N, OH, OW, KH, KW, C)
-        return scatter_windows(patches, padded_shape, S, D)
-    Hp, Wp = padded_shape[1:3]
-    phases = {(a, b): np.zeros((N, -(-(Hp - a) // S[0]), -(-(Wp - b) // S[1]), C), g.dtype)
-              for a in range(S[0]) for b in range(S[1])}
-    product = np.empty((g2.shape[0], C), g.dtype)
+        return crop(scatter_windows(patches, padded_shape, S, D), pads)
+    taps = []
     for i in range(KH):
+        rows = tap_reach(i * D[0] - pads[0][0], S[0], OH, x_shape[1])
         for j in range(KW):
-            u, a = divmod(i * D[0], S[0])
-            v, b = divmod(j * D[1], S[1])
-            np.matmul(g2, w[i, j].T, out=product)
-            phases[a, b][:, u:u + OH, v:v + OW, :] += product.reshape(N, OH, OW, C)
+            cols = tap_reach(j * D[1] - pads[1][0], S[1], OW, x_shape[2])
+            if rows and cols:
+                covers_phase = covers(rows, OH) and covers(cols, OW)
+                taps.append((not covers_phase, i, j, rows, cols))
+    taps.sort(key=lambda tap: tap[0])                 # taps covering a whole phase first
+    phases, product = {}, None
+    for partial, i, j, (a, outs_p, u, rows_a), (b, outs_q, v, cols_b) in taps:
+        if (a, b) not in phases and not partial:
+            phases[a, b] = (g2 @ w[i, j].T).reshape(N, OH, OW, C)
+            continue
+        if (a, b) not in phases:
+            phases[a, b] = np.zeros((N, rows_a, cols_b, C), g.dtype)
+        if product is None:
+            product = np.empty((g2.shape[0], C), g.dtype)
+        np.matmul(g2, w[i, j].T, out=product)
+        phases[a, b][:, u, v] += product.reshape(N, OH, OW, C)[:, outs_p, outs_q]
     if S == (1, 1):
-        return phases[0, 0]
-    gxp = np.empty(padded_shape, dtype=g.dtype)
-    for (a, b), phase in phases.items():
-        gxp[:, a::S[0], b::S[1], :] = phase
-    return gxp
+        return phases.get((0, 0), np.zeros(x_shape, g.dtype))
+    gx = np.empty(x_shape, dtype=g.dtype)
+    for a in range(S[0]):
+        for b in range(S[1]):
+            gx[:, a::S[0], b::S[1]] = phases.get((a, b), 0)    # 0: a phase no tap reaches
+    return gx
 
 
 def crop(xp: np.ndarray, pads: tuple) -> np.ndarray:
@@ -218,11 +253,11 @@ class Conv2d(Op):
         cols = im2col(xp, (KH, KW), S, D, out, ones_column=b is not None)
         weights = w.reshape(-1, O) if b is None else np.concatenate([w.reshape(-1, O), b[None]])
         y = cols @ weights
-        return y.reshape(x.shape[0], *out, O), (cols, w, xp.shape, S, pads, D, b is not None)
+        return y.reshape(x.shape[0], *out, O), (cols, w, x.shape, S, pads, D, b is not None)
 
     @staticmethod
     def vjp(g, saved, *, stride=1, padding=0, dilation=1, needs_input_grad=(True, True, True)):
-        cols, w, padded_shape, S, pads, D, has_bias = saved
+        cols, w, x_shape, S, pads, D, has_bias = saved
         g2 = g.reshape(-1, g.shape[-1])                              # (N*OH*OW, O)
         gx = gw = gb = None
         if needs_input_grad[1] or (has_bias and needs_input_grad[2]):
@@ -236,6 +271,6 @@ class Conv2d(Op):
         if needs_input_grad[0]:
             # Eq. 11-12: correlating the dilated, (K-1)-padded gradient with the flipped
             # kernel sends g[p,q] * k[i,j] to input position (pS+iD, qS+jD); add every such
-            # product at its position, then crop the padding.
-            gx = crop(input_grad_padded(g, w, padded_shape, S, D), pads)
+            # product at its position, dropping those that fall in the padding.
+            gx = input_grad(g, w, x_shape, S, pads, D)
         return (gx, gw, gb) if has_bias else (gx, gw)
