@@ -50,6 +50,7 @@ def minigrad_conv2d_and_grads(x, w, b, g, S, P):
     (2, 6, 6, 2, 2, 1, 2, 0),
     (2, 6, 7, 8, 3, 3, 1, 1),         # C >= 8: the per-tap input gradient
     (2, 7, 6, 9, 2, 3, 2, 0),
+    (2, 6, 6, 1, 8, 3, 1, 1),         # narrow im2col (KK < 2*O): the transposed weight product
 ])
 def test_fast_path_matches_the_seed_formulas_forward_and_all_gradients(N, H, W, C, O, K, S, P) -> None:
     rng = np.random.default_rng(0)
