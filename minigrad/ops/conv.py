@@ -11,7 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from minigrad.autograd import Op, register
-from minigrad.ops import parallel
+from minigrad.ops import parallel, workspace
 
 
 def add_padding(images: np.ndarray, P: int) -> np.ndarray:
@@ -122,7 +122,8 @@ def im2col(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple,
     """
     win = windows(xp, kernel, S, D, out)
     width = kernel[0] * kernel[1] * xp.shape[3]
-    cols = np.empty((win.shape[0] * out[0] * out[1], width + ones_column), dtype=xp.dtype)
+    cols = workspace.reusable_empty("conv2d.cols", (win.shape[0] * out[0] * out[1],
+                                                    width + ones_column), xp.dtype)
     parallel.copy(win, out=cols[:, :width].reshape(win.shape))      # a view into cols
     if ones_column:
         cols[:, width] = 1
@@ -263,7 +264,8 @@ class Conv2d(Op):
         xp = pad_images(x, pads)
         cols = im2col(xp, (KH, KW), S, D, out, ones_column=b is not None)
         weights = w.reshape(-1, O) if b is None else np.concatenate([w.reshape(-1, O), b[None]])
-        y = cols @ weights
+        y = np.matmul(cols, weights, out=workspace.reusable_empty(
+            "conv2d.out", (cols.shape[0], O), np.result_type(cols, weights)))
         return y.reshape(x.shape[0], *out, O), (cols, w, x.shape, S, pads, D, b is not None)
 
     @staticmethod
