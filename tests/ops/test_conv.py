@@ -63,6 +63,23 @@ def test_fast_path_matches_the_seed_formulas_forward_and_all_gradients(N, H, W, 
         np.testing.assert_allclose(fast, reference, rtol=FAST_VS_REFERENCE_RTOL, atol=1e-12)
 
 
+@pytest.mark.parametrize("N, H, W, C, O, K, S, P", [
+    (3, 6, 7, 8, 3, 3, 1, 1),         # C >= 8, one phase written in place per block
+    (3, 7, 6, 9, 2, 3, 2, 1),         # C >= 8, phases interleaved per block
+    (3, 6, 6, 2, 3, 3, 1, 0),         # C < 8, scattered straight into the block
+    (3, 7, 6, 2, 3, 3, 2, 1),         # C < 8, scattered into a padded block, then cropped
+])
+def test_input_gradient_in_blocks_of_images_matches_the_seed_formulas(
+        monkeypatch, N, H, W, C, O, K, S, P) -> None:
+    monkeypatch.setattr("minigrad.ops.conv.BLOCK_BYTES", 1)     # one image per block
+    rng = np.random.default_rng(1)
+    x, w, b = rng.standard_normal((N, H, W, C)), rng.standard_normal((K, K, C, O)), rng.standard_normal(O)
+    g = rng.standard_normal((N, (H + 2 * P - K) // S + 1, (W + 2 * P - K) // S + 1, O))
+    gx = minigrad_conv2d_and_grads(x, w, b, g, S, P)[1]
+    np.testing.assert_allclose(gx, reference_conv2d_and_grads(x, w, b, g, S, P)[1],
+                               rtol=FAST_VS_REFERENCE_RTOL, atol=1e-12)
+
+
 def test_conv2d_stride_remainder_rows_get_zero_gradient() -> None:
     x = mg.randn(1, 6, 6, 1, requires_grad=True)                   # K=3, S=2: row/col 5 unread
     F.conv2d(x, mg.ones(3, 3, 1, 1), stride=2).sum().backward()
