@@ -3,7 +3,7 @@
 PyTorch runs in both memory formats (NCHW and channels_last); the ratio is minigrad's time
 over the faster of the two. Prints one line per shape.
 
-    python benchmarks/bench_conv.py [--repeats 5] [--quick]
+    python benchmarks/bench_conv.py [--repeats 5] [--min-seconds 0.2] [--quick]
 """
 from __future__ import annotations
 
@@ -78,11 +78,13 @@ def torch_pool_step(x, g, channels_last):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (best is kept)")
+    parser.add_argument("--min-seconds", type=float, default=0.2,
+                        help="keep timing until each measurement block has lasted this long")
     parser.add_argument("--quick", action="store_true", help="one small shape (used by the tests)")
     args = parser.parse_args()
     threads = same_threads_for_torch()
     print(f"float32, forward+backward (input, weight, bias gradients); {threads} threads; "
-          f"best of 2 rounds of {args.repeats}; ratio = minigrad / min(PyTorch NCHW, channels_last)")
+          f"best of 2 rounds of >= {args.repeats} runs and >= {args.min_seconds} s; ratio = minigrad / min(PyTorch NCHW, channels_last)")
     print(f"{'shape':32s} {'minigrad':>10s} {'torch NCHW':>11s} {'torch CL':>10s} {'ratio':>6s}")
     rng = np.random.default_rng(0)
     worst = 0.0
@@ -95,7 +97,7 @@ def main() -> None:
         ours, nchw, cl = best_ms(minigrad_conv_step(x, w, b, g, S, P),
                                  torch_conv_step(x, w, b, g, S, P, channels_last=False),
                                  torch_conv_step(x, w, b, g, S, P, channels_last=True),
-                                 repeats=args.repeats)
+                                 repeats=args.repeats, min_seconds=args.min_seconds)
         ratio = ours / min(nchw, cl)
         worst = max(worst, ratio)
         print(f"{label:32s} {ours:8.1f}ms {nchw:9.1f}ms {cl:8.1f}ms {ratio:6.2f}", flush=True)
@@ -104,7 +106,8 @@ def main() -> None:
     x = rng.standard_normal((N, H, H, 32), dtype=np.float32)
     g = rng.standard_normal((N, H // 2, H // 2, 32), dtype=np.float32)
     ours, nchw, cl = best_ms(minigrad_pool_step(x, g), torch_pool_step(x, g, channels_last=False),
-                             torch_pool_step(x, g, channels_last=True), repeats=args.repeats)
+                             torch_pool_step(x, g, channels_last=True), repeats=args.repeats,
+                             min_seconds=args.min_seconds)
     print(f"{f'max_pool2d 2x2 N={N} {H}x{H}x32':32s} {ours:8.1f}ms {nchw:9.1f}ms {cl:8.1f}ms "
           f"{ours / min(nchw, cl):6.2f}  (target <= {POOL_TARGET})")
 

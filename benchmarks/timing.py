@@ -6,22 +6,27 @@ import time
 from typing import Callable
 
 
-def best_ms(*fns: Callable[[], object], repeats: int = 5, rounds: int = 2) -> list[float]:
+def best_ms(*fns: Callable[[], object], repeats: int = 5, rounds: int = 2,
+            min_seconds: float = 0.2) -> list[float]:
     """For each function, the fastest of its timed calls, in milliseconds.
 
-    Each round runs every function in a block: one untimed call, then ``repeats`` timed ones
-    (a block keeps the function's steady state: warm caches, and no other library's idle
-    threads still spinning on the cores). The rounds take turns, so that a busy minute on a
-    shared machine slows every function alike and their ratio stays meaningful.
+    Each round runs every function in a block: one untimed call, then at least ``repeats``
+    timed ones, more until the block has lasted ``min_seconds`` (a 3 ms step gets about 65
+    tries, like ``timeit``'s autorange, so one busy moment cannot decide its best). A block
+    keeps the function's steady state: warm caches, and no other library's idle threads
+    still spinning on the cores. The rounds take turns, so that a busy minute on a shared
+    machine slows every function alike and their ratio stays meaningful.
     """
     best = [float("inf")] * len(fns)
     for _ in range(rounds):
         for k, fn in enumerate(fns):
             fn()
-            for _ in range(repeats):
+            block_start, runs = time.perf_counter(), 0
+            while runs < repeats or time.perf_counter() - block_start < min_seconds:
                 start = time.perf_counter()
                 fn()
                 best[k] = min(best[k], time.perf_counter() - start)
+                runs += 1
     return [b * 1000 for b in best]
 
 

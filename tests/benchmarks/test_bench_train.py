@@ -7,7 +7,8 @@ import sys
 
 
 def test_bench_train_quick_prints_ratio_memory_and_growth() -> None:
-    out = subprocess.run([sys.executable, "benchmarks/bench_train.py", "--quick", "--repeats", "2", "--steps", "5"],
+    out = subprocess.run([sys.executable, "benchmarks/bench_train.py", "--quick", "--repeats", "2", "--steps", "5",
+                          "--min-seconds", "0"],
                          check=True, capture_output=True, text=True).stdout
     assert re.search(r"minigrad [\d.]+ ms/step .* ratio [\d.]+ \(target <= 2.0\)", out)
     assert re.search(r"peak traced memory for one step: [\d.]+ MB", out)
