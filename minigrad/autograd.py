@@ -14,64 +14,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-OPS: dict[str, type["Op"]] = {}
+from minigrad.ops.base import OPS, Op, register  # noqa: F401  (re-exported: the public names)
 
 _state = {"grad_enabled": True, "anomaly": False, "grad_norms": False}
 _scopes: list[tuple[Any, str]] = []       # (module, dotted name) of the modules being called
-
-
-def register(name: str) -> Callable[[type["Op"]], type["Op"]]:
-    """Class decorator: ``@register("mul")`` puts the op in ``OPS`` under its PyTorch name."""
-    def decorate(cls: type[Op]) -> type[Op]:
-        if name in OPS:
-            raise ValueError(f"register: an op named {name!r} is already registered "
-                             f"({OPS[name].__qualname__})")
-        cls.name = name
-        OPS[name] = cls
-        return cls
-    return decorate
-
-
-class Op:
-    """Base class of every op: subclasses define ``forward`` and ``vjp`` as static methods.
-
-    ``forward(*arrays, **attrs) -> (y, saved)`` and ``vjp(g, saved, **attrs) -> grads``,
-    one gradient (or None) per input. Hyper-parameters are keyword-only attributes.
-    An op that sets ``wants_needs_input_grad = True`` also receives
-    ``needs_input_grad`` (one bool per input) in ``vjp`` and may skip unneeded gradients.
-    """
-
-    name = "op"
-    wants_needs_input_grad = False
-
-    @staticmethod
-    def forward(*arrays: np.ndarray, **attrs: Any) -> tuple[np.ndarray, Any]:
-        raise NotImplementedError
-
-    @staticmethod
-    def vjp(g: np.ndarray, saved: Any, **attrs: Any) -> tuple[np.ndarray | None, ...]:
-        raise NotImplementedError
-
-    @classmethod
-    def apply(cls, *inputs: Any, **attrs: Any):
-        """Run the op on Tensors (other values become constant Tensors); return a Tensor."""
-        from minigrad.tensor import Tensor, as_tensor  # tensor.py imports this module
-
-        tensors = [x if isinstance(x, Tensor) else as_tensor(x) for x in inputs]
-        y, saved = cls.forward(*(t.data for t in tensors), **attrs)
-        y = np.asarray(y)
-        if _state["anomaly"]:
-            _check_finite(y, f"detect_anomaly: the forward of {cls.name!r} returned NaN or Inf "
-                             f"(output shape {y.shape})")
-        record = (_state["grad_enabled"] and y.dtype.kind == "f"
-                  and any(t.requires_grad for t in tensors))
-        out = Tensor._from_op(y, requires_grad=record)
-        base = next((t for t in tensors if np.may_share_memory(y, t.data)), None)
-        if base is not None:
-            out._share_version_with(base)
-        if record:
-            out.grad_fn = Node(cls, tensors, out, saved, attrs)
-        return out
 
 
 class _Released:
@@ -132,6 +78,13 @@ def _versions_of_saved(arrays: list[np.ndarray], tensors: list) -> list:
             if any(np.may_share_memory(a, t.data) for a in arrays)]
 
 
+def check_forward(op: type[Op], y: np.ndarray) -> None:
+    """Under ``detect_anomaly``: raise naming ``op`` when its forward returned NaN or Inf."""
+    if _state["anomaly"]:
+        _check_finite(y, f"detect_anomaly: the forward of {op.name!r} returned NaN or Inf "
+                         f"(output shape {y.shape})")
+
+
 def _check_finite(a: np.ndarray, message: str) -> None:
     if a.dtype.kind == "f" and not np.isfinite(a).all():
         raise RuntimeError(message)
@@ -153,10 +106,7 @@ def _call_vjp(node: Node, g: np.ndarray) -> tuple:
             f"{node.name!r}, whose saved arrays were freed by the first backward). "
             f"Pass retain_graph=True to the first backward() to keep them.")
     _check_saved_versions(node)
-    attrs = node.attrs
-    if node.op.wants_needs_input_grad:
-        attrs = {**attrs, "needs_input_grad": tuple(e is not None for e in node.edges)}
-    grads = node.op.vjp(g, node.saved, **attrs)
+    grads = node.op.vjp(g, node.saved, tuple(e is not None for e in node.edges))
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != len(node.edges):
@@ -246,6 +196,7 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
                                       f"{node.name!r} returned NaN or Inf in the gradient "
                                       f"of input {i}")
             if not retain_graph and node.saved is not None:
+                node.op.release(node.saved)
                 node.saved = RELEASED
         private = _private_arrays(grads)
         for edge, gi, gi_private in zip(node.edges, grads, private):

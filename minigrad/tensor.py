@@ -11,7 +11,7 @@ import numpy as np
 
 from minigrad import autograd
 from minigrad.dtypes import get_default_dtype
-from minigrad.ops import activation
+from minigrad.ops import activation, base
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce, shape as shape_ops
 
@@ -346,6 +346,30 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._modify("setitem", shape_ops.SetItem, value, index=_numpy_index(index))
+
+
+def apply_op(op: type[base.Op], inputs: tuple, attrs: dict) -> Tensor:
+    """``op.apply(*inputs, **attrs)``: run ``op.forward`` on the inputs' arrays (non-Tensors
+    become constant Tensors) and, when grad mode is on and an input requires grad, record a
+    node; otherwise hand ``saved`` straight back to ``op.release``."""
+    tensors = [x if isinstance(x, Tensor) else as_tensor(x) for x in inputs]
+    y, saved = op.forward(*(t.data for t in tensors), **attrs)
+    y = np.asarray(y)
+    autograd.check_forward(op, y)
+    record = (autograd.is_grad_enabled() and y.dtype.kind == "f"
+              and any(t.requires_grad for t in tensors))
+    out = Tensor._from_op(y, requires_grad=record)
+    base_tensor = next((t for t in tensors if np.may_share_memory(y, t.data)), None)
+    if base_tensor is not None:
+        out._share_version_with(base_tensor)
+    if record:
+        out.grad_fn = autograd.Node(op, tensors, out, saved, attrs)
+    else:
+        op.release(saved)
+    return out
+
+
+base.set_apply(apply_op)
 
 
 def _numpy_index(index: Any) -> Any:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.autograd import OPS, Op, register
+from minigrad.ops.base import OPS, Op, register
 
 
 def test_diamond_graph_sums_both_paths() -> None:
@@ -21,7 +21,7 @@ def test_diamond_graph_sums_both_paths() -> None:
 def test_shared_intermediate_node_runs_its_vjp_once_with_summed_gradient(monkeypatch) -> None:
     calls = []
     exp_vjp = OPS["exp"].vjp
-    monkeypatch.setattr(OPS["exp"], "vjp", staticmethod(lambda g, s: calls.append(g) or exp_vjp(g, s)))
+    monkeypatch.setattr(OPS["exp"], "vjp", staticmethod(lambda g, s, n: calls.append(g) or exp_vjp(g, s, n)))
     x = mg.tensor([0.5, -1.0], requires_grad=True)
     e = x.exp()
     (e * 2 + e * 3).sum().backward()
@@ -219,7 +219,7 @@ def test_a_user_defined_op_is_registered_and_differentiated() -> None:
             return x ** 3, x
 
         @staticmethod
-        def vjp(g, saved):
+        def vjp(g, saved, needs_input_grad):
             return (3 * saved ** 2 * g,)
 
     try:
@@ -242,7 +242,7 @@ class _Twice(Op):
         return 2 * x, x
 
     @classmethod
-    def vjp(cls, g, saved):
+    def vjp(cls, g, saved, needs_input_grad):
         return (cls.source(g, saved),)
 
 
@@ -292,3 +292,58 @@ def test_a_gradient_that_is_also_saved_is_copied_while_the_graph_is_retained() -
     y.backward(np.array([1.0, 1.0]))
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
     np.testing.assert_allclose(x.numpy(), [1.0, 2.0])
+
+
+class _Releasing(Op):
+    """Test op: y = 2x that logs every ``release`` of its saved value."""
+
+    released: list = []
+
+    @staticmethod
+    def forward(x):
+        return 2 * x, "saved"
+
+    @staticmethod
+    def vjp(g, saved, needs_input_grad):
+        assert saved == "saved"
+        return (2 * g,)
+
+    @classmethod
+    def release(cls, saved):
+        cls.released.append(saved)
+
+
+def test_release_runs_once_when_backward_frees_the_saved_values() -> None:
+    _Releasing.released = []
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = _Releasing.apply(x).sum()
+    assert _Releasing.released == []                       # recorded: kept for backward
+    y.backward(retain_graph=True)
+    assert _Releasing.released == []                       # retained: still needed
+    y.backward()
+    assert _Releasing.released == ["saved"]
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 4.0])
+
+
+def test_release_runs_right_after_forward_when_no_node_is_recorded() -> None:
+    _Releasing.released = []
+    _Releasing.apply(mg.tensor([1.0]))                     # no input requires grad
+    with mg.no_grad():
+        _Releasing.apply(mg.tensor([1.0], requires_grad=True))
+    assert _Releasing.released == ["saved", "saved"]
+
+
+def test_vjp_gets_needs_input_grad_one_bool_per_input(monkeypatch) -> None:
+    seen = []
+    mul_vjp = OPS["mul"].vjp
+    monkeypatch.setattr(OPS["mul"], "vjp",
+                        staticmethod(lambda g, s, n: seen.append(n) or mul_vjp(g, s, n)))
+    (mg.tensor([1.0], requires_grad=True) * mg.tensor([2.0])).backward()
+    assert seen == [(True, False)]
+
+
+def test_the_engine_reexports_the_op_base_names() -> None:
+    import minigrad.autograd
+    import minigrad.ops.base
+    assert (minigrad.autograd.Op, minigrad.autograd.register, minigrad.autograd.OPS) == (
+        minigrad.ops.base.Op, minigrad.ops.base.register, minigrad.ops.base.OPS)

@@ -22,7 +22,7 @@ def test_gradcheck_reports_input_worst_index_and_both_values() -> None:
             return x * x, x
 
         @staticmethod
-        def vjp(g, saved):
+        def vjp(g, saved, needs_input_grad):
             wrong = 2 * saved * g
             wrong[1] += 1.0                                # a bug at index 1
             return (wrong,)

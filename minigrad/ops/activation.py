@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Op, register
+from minigrad.ops.base import Op, register
 from minigrad.ops.reduce import normalize_dim
 
 
@@ -20,7 +20,7 @@ class Relu(Op):
         return np.maximum(x, x.dtype.type(0)), ~(x <= 0)      # PyTorch passes g at nan
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         if np.isfinite(g).all():
             return (g * saved,)                                    # dy/dx = [x > 0]
         return (np.where(saved, g, g.dtype.type(0)),)     # inf * 0 would be nan; PyTorch: 0
@@ -33,11 +33,13 @@ class LeakyRelu(Op):
     @staticmethod
     def forward(x, *, negative_slope=0.01):
         positive = x > 0
-        return np.where(positive, x, x * negative_slope).astype(x.dtype, copy=False), positive
+        y = np.where(positive, x, x * negative_slope).astype(x.dtype, copy=False)
+        return y, (positive, negative_slope)
 
     @staticmethod
-    def vjp(g, saved, *, negative_slope=0.01):
-        return (np.where(saved, g, g * negative_slope).astype(g.dtype, copy=False),)
+    def vjp(g, saved, needs_input_grad):
+        positive, negative_slope = saved
+        return (np.where(positive, g, g * negative_slope).astype(g.dtype, copy=False),)
 
 
 @register("sigmoid")
@@ -50,7 +52,7 @@ class Sigmoid(Op):
         return y, y
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         return (g * saved * (1 - saved),)                                # dy/dx = y (1 - y)
 
 
@@ -70,7 +72,7 @@ class Tanh(Op):
         return y, y
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         return (g * (1 - saved * saved),)                                # dy/dx = 1 - y^2
 
 
@@ -86,7 +88,7 @@ class Softmax(Op):
         return y, (y, axis)
 
     @staticmethod
-    def vjp(g, saved, *, dim):
+    def vjp(g, saved, needs_input_grad):
         y, axis = saved
         return (y * (g - (g * y).sum(axis=axis, keepdims=True)),)       # J = diag(y) - y y^T
 
@@ -103,7 +105,7 @@ class LogSoftmax(Op):
         return y, (y, axis)
 
     @staticmethod
-    def vjp(g, saved, *, dim):
+    def vjp(g, saved, needs_input_grad):
         y, axis = saved
         return (g - np.exp(y) * g.sum(axis=axis, keepdims=True),)        # dy_i/dx_j = [i=j] - softmax_j
 
@@ -119,5 +121,5 @@ class Dropout(Op):
         return x * mask, mask
 
     @staticmethod
-    def vjp(g, saved, *, p):
+    def vjp(g, saved, needs_input_grad):
         return g * saved, None                                           # dy/dx = keep / (1 - p)

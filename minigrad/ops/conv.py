@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from minigrad.autograd import Op, register
+from minigrad.ops.base import Op, register
 from minigrad.ops import parallel, workspace
 
 
@@ -282,8 +282,6 @@ class Conv2d(Op):
     single BLAS product.
     """
 
-    wants_needs_input_grad = True
-
     @staticmethod
     def forward(x, w, b=None, *, stride=1, padding=0, dilation=1):
         S, pads, D, out = conv_geometry(x.shape, w.shape, stride, padding, dilation)
@@ -298,7 +296,7 @@ class Conv2d(Op):
         return y.reshape(x.shape[0], *out, O), (cols, w, x.shape, S, pads, D, b is not None)
 
     @staticmethod
-    def vjp(g, saved, *, stride=1, padding=0, dilation=1, needs_input_grad=(True, True, True)):
+    def vjp(g, saved, needs_input_grad):
         cols, w, x_shape, S, pads, D, has_bias = saved
         g2 = g.reshape(-1, g.shape[-1])                              # (N*OH*OW, O)
         gx = gw = gb = None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Op, register
+from minigrad.ops.base import Op, register
 from minigrad.ops.reduce import sum_leading
 
 
@@ -40,7 +40,7 @@ class Add(Op):
         return broadcast_binary("add", np.add, a, b), (a.shape, b.shape)
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         a_shape, b_shape = saved
         return unbroadcast(g, a_shape), unbroadcast(g, b_shape)  # dy/da = dy/db = 1
 
@@ -54,7 +54,7 @@ class Sub(Op):
         return broadcast_binary("sub", np.subtract, a, b), (a.shape, b.shape)
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         a_shape, b_shape = saved
         return unbroadcast(g, a_shape), unbroadcast(-g, b_shape)  # dy/db = -1
 
@@ -68,7 +68,7 @@ class Mul(Op):
         return broadcast_binary("mul", np.multiply, a, b), (a, b)
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         a, b = saved
         return unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)
 
@@ -82,7 +82,7 @@ class Div(Op):
         return broadcast_binary("div", np.divide, a, b), (a, b)
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         a, b = saved
         ga = g / b                                   # dy/da = 1/b
         gb = -ga * a / b                             # dy/db = -a/b^2
@@ -98,7 +98,7 @@ class Neg(Op):
         return -x, None
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         return (-g,)
 
 
@@ -111,7 +111,7 @@ class Clone(Op):
         return x.copy(), None
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         return (g,)
 
 
@@ -124,7 +124,7 @@ class To(Op):
         return x.astype(dtype), x.dtype
 
     @staticmethod
-    def vjp(g, saved, *, dtype):
+    def vjp(g, saved, needs_input_grad):
         return (g.astype(saved),)
 
 
@@ -134,11 +134,11 @@ class Pow(Op):
 
     @staticmethod
     def forward(x, *, exponent):
-        return x ** exponent, x
+        return x ** exponent, (x, exponent)
 
     @staticmethod
-    def vjp(g, saved, *, exponent):
-        x = saved
+    def vjp(g, saved, needs_input_grad):
+        x, exponent = saved
         if exponent == 0:
             return (np.zeros_like(g),)
         return (g * exponent * x ** (exponent - 1),)  # dy/dx = e x^(e-1)
@@ -148,15 +148,13 @@ class Pow(Op):
 class PowTensor(Op):
     """y = x ** e with a tensor exponent (broadcasting); also ``number ** tensor``."""
 
-    wants_needs_input_grad = True
-
     @staticmethod
     def forward(x, e):
         y = broadcast_binary("pow", np.power, x, e)
         return y, (x, e, y)
 
     @staticmethod
-    def vjp(g, saved, *, needs_input_grad):
+    def vjp(g, saved, needs_input_grad):
         x, e, y = saved
         gx = ge = None
         if needs_input_grad[0]:
@@ -179,7 +177,7 @@ class Exp(Op):
         return y, y
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         return (g * saved,)                          # dy/dx = y
 
 
@@ -192,7 +190,7 @@ class Log(Op):
         return np.log(x), x
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         return (g / saved,)                          # dy/dx = 1/x
 
 
@@ -206,7 +204,7 @@ class Sqrt(Op):
         return y, y
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         return (g / (2 * saved),)                    # dy/dx = 1 / (2 sqrt x)
 
 
@@ -219,7 +217,7 @@ class Abs(Op):
         return np.abs(x), np.sign(x)
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         return (g * saved,)                          # dy/dx = sign(x)
 
 
@@ -241,7 +239,7 @@ class Clamp(Op):
         return np.clip(x, min, max).astype(x.dtype, copy=False), inside
 
     @staticmethod
-    def vjp(g, saved, **bounds):
+    def vjp(g, saved, needs_input_grad):
         return (g * saved,)
 
 
@@ -255,7 +253,7 @@ class Maximum(Op):
         return y, (a.shape, b.shape, _winner_weights(a, b, a > b))
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         a_shape, b_shape, weight_a = saved
         return unbroadcast(g * weight_a, a_shape), unbroadcast(g * (1 - weight_a), b_shape)
 
@@ -270,7 +268,7 @@ class Minimum(Op):
         return y, (a.shape, b.shape, _winner_weights(a, b, a < b))
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         a_shape, b_shape, weight_a = saved
         return unbroadcast(g * weight_a, a_shape), unbroadcast(g * (1 - weight_a), b_shape)
 

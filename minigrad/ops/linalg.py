@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Op, register
+from minigrad.ops.base import Op, register
 from minigrad.ops.elementwise import unbroadcast
 from minigrad.ops.reduce import sum_leading
 
@@ -34,7 +34,7 @@ class Matmul(Op):
         return np.matmul(a, b), (a, b)
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         a, b = saved
         a2 = a[None, :] if a.ndim == 1 else a             # (K,) -> (1, K)
         b2 = b[:, None] if b.ndim == 1 else b             # (K,) -> (K, 1)
@@ -48,8 +48,6 @@ class Matmul(Op):
 @register("linear")
 class Linear(Op):
     """y = x @ w + b. x (..., in), w (in, out), b (out,) -> y (..., out)."""
-
-    wants_needs_input_grad = True
 
     @staticmethod
     def forward(x, w, b=None):
@@ -65,7 +63,7 @@ class Linear(Op):
         return y, (x, w, b is not None)
 
     @staticmethod
-    def vjp(g, saved, *, needs_input_grad=(True, True, True)):
+    def vjp(g, saved, needs_input_grad):
         x, w, has_bias = saved
         g2 = g.reshape(-1, w.shape[1])                       # (rows, out)
         gx = (g @ w.T) if needs_input_grad[0] else None      # dL/dx = g w^T

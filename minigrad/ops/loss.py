@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Op, register
+from minigrad.ops.base import Op, register
 from minigrad.ops.activation import stable_sigmoid
 
 LOG_CLAMP = -100.0            # PyTorch clamps each log term of BCE at -100
@@ -32,7 +32,7 @@ class BinaryCrossEntropy(Op):
         return -(t * log_p + (1 - t) * log_1mp), (p, t, log_p, log_1mp)
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         p, t, log_p, log_1mp = saved
         gp = g * (p - t) / np.maximum(p * (1 - p), 1e-12)           # PyTorch's epsilon
         gt = g * (log_1mp - log_p)
@@ -59,7 +59,7 @@ class BinaryCrossEntropyWithLogits(Op):
         return (1 - t) * x + log_weight * softplus_neg, (x, t, pos_weight, softplus_neg, log_weight)
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         x, t, pos_weight, softplus_neg, log_weight = saved
         gx = g * ((1 - t) - log_weight * stable_sigmoid(-x))      # d softplus(-x)/dx = -sigmoid(-x)
         gt = g * ((pos_weight - 1) * softplus_neg - x)
@@ -85,7 +85,7 @@ class NllLoss(Op):
         return -logp[rows, target], (logp.shape, logp.dtype, target)
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         shape, dtype, target = saved
         glogp = np.zeros(shape, dtype=dtype)
         glogp[np.arange(shape[0]), target] = -g                   # only the target column
@@ -103,6 +103,6 @@ class MseLoss(Op):
         return d * d, d
 
     @staticmethod
-    def vjp(g, saved):
+    def vjp(g, saved, needs_input_grad):
         gx = 2 * saved * g                                        # dl/dx = 2 (x - t)
         return gx, -gx

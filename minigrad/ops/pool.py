@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Op, register
+from minigrad.ops.base import Op, register
 from minigrad.ops import parallel
 from minigrad.ops.conv import as_pair, crop, offset_slab, pad_images
 
@@ -63,7 +63,7 @@ class MaxPool2d(Op):
         return y, (first_max, xp.shape, K, S, pads, out)
 
     @staticmethod
-    def vjp(g, saved, *, kernel_size, stride=None, padding=0):
+    def vjp(g, saved, needs_input_grad):
         first_max, padded_shape, K, S, pads, out = saved
         overlapping = S[0] < K[0] or S[1] < K[1]
         # windows that tile the padded input exactly write every position once: no zero fill
@@ -97,7 +97,7 @@ class AvgPool2d(Op):
         return y / (K[0] * K[1]), (xp.shape, K, S, pads, out)
 
     @staticmethod
-    def vjp(g, saved, *, kernel_size, stride=None, padding=0):
+    def vjp(g, saved, needs_input_grad):
         padded_shape, K, S, pads, out = saved
         share = g / (K[0] * K[1])                                     # dy/dx = 1/(KH*KW)
         gxp = np.zeros(padded_shape, dtype=g.dtype)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Op, register
+from minigrad.ops.base import Op, register
 
 
 class DimensionError(IndexError, ValueError):
@@ -66,11 +66,11 @@ class Sum(Op):
     @staticmethod
     def forward(x, *, dim=None, keepdim=False):
         axes = normalize_dims("sum", dim, x.ndim)
-        return _sum(x, axes, keepdim), (x.shape, axes)
+        return _sum(x, axes, keepdim), (x.shape, axes, keepdim)
 
     @staticmethod
-    def vjp(g, saved, *, dim=None, keepdim=False):
-        shape, axes = saved
+    def vjp(g, saved, needs_input_grad):
+        shape, axes, keepdim = saved
         return (expand_reduced(g, shape, axes, keepdim),)     # dy/dx = 1
 
 
@@ -88,11 +88,11 @@ class Mean(Op):
             y = _sum(x, axes, keepdim) / x.dtype.type(count)
         else:
             y = np.mean(x, axis=axes, keepdims=keepdim)
-        return y, (x.shape, axes, count)
+        return y, (x.shape, axes, keepdim, count)
 
     @staticmethod
-    def vjp(g, saved, *, dim=None, keepdim=False):
-        shape, axes, count = saved
+    def vjp(g, saved, needs_input_grad):
+        shape, axes, keepdim, count = saved
         return (expand_reduced(g / count, shape, axes, keepdim),)   # dy/dx = 1/count
 
 
@@ -109,11 +109,11 @@ class _Extreme(Op):
         y = cls.reduce(x, axis=axes, keepdims=True)
         is_extreme = x == y
         share = is_extreme / is_extreme.sum(axis=axes, keepdims=True)
-        return (y if keepdim else np.squeeze(y, axes)), (share.astype(x.dtype), axes)
+        return (y if keepdim else np.squeeze(y, axes)), (share.astype(x.dtype), axes, keepdim)
 
     @staticmethod
-    def vjp(g, saved, *, dim=None, keepdim=False):
-        share, axes = saved
+    def vjp(g, saved, needs_input_grad):
+        share, axes, keepdim = saved
         return (share * expand_reduced(g, share.shape, axes, keepdim),)
 
 

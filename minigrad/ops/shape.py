@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Op, register
+from minigrad.ops.base import Op, register
 from minigrad.ops.elementwise import unbroadcast
 from minigrad.ops.reduce import normalize_dim, normalize_dims
 
@@ -12,7 +12,7 @@ class _Reshaping(Op):
     """Ops whose output is x with another shape; the VJP reshapes g back to x's shape."""
 
     @staticmethod
-    def vjp(g, saved, **attrs):
+    def vjp(g, saved, needs_input_grad):
         return (g.reshape(saved),)
 
 
@@ -82,7 +82,7 @@ class Permute(Op):
         return np.transpose(x, axes), axes
 
     @staticmethod
-    def vjp(g, saved, *, dims):
+    def vjp(g, saved, needs_input_grad):
         return (np.transpose(g, np.argsort(saved)),)       # the inverse permutation
 
 
@@ -96,7 +96,7 @@ class Transpose(Op):
         return np.swapaxes(x, a, b), (a, b)
 
     @staticmethod
-    def vjp(g, saved, *, dim0, dim1):
+    def vjp(g, saved, needs_input_grad):
         return (np.swapaxes(g, *saved),)
 
 
@@ -120,11 +120,11 @@ class GetItem(Op):
 
     @staticmethod
     def forward(x, *, index):
-        return _index("getitem", x, index), (x.shape, x.dtype)
+        return _index("getitem", x, index), (x.shape, x.dtype, index)
 
     @staticmethod
-    def vjp(g, saved, *, index):
-        shape, dtype = saved
+    def vjp(g, saved, needs_input_grad):
+        shape, dtype, index = saved
         gx = np.zeros(shape, dtype=dtype)
         if is_basic_index(index):
             gx[index] = g
@@ -146,13 +146,14 @@ class SetItem(Op):
             raise ValueError(f"setitem: a value of shape {v.shape} cannot be assigned to the "
                              f"selection {_index('setitem', x, index).shape} of a tensor of "
                              f"shape {x.shape}") from None
-        return y, v.shape
+        return y, (v.shape, index)
 
     @staticmethod
-    def vjp(g, saved, *, index):
+    def vjp(g, saved, needs_input_grad):
+        v_shape, index = saved
         gx = g.copy()
         gx[index] = 0                                      # overwritten elements get nothing
-        return gx, unbroadcast(g[index], saved)           # v was broadcast into x[index]
+        return gx, unbroadcast(g[index], v_shape)           # v was broadcast into x[index]
 
 
 @register("pad")
@@ -172,6 +173,6 @@ class Pad(Op):
         return np.pad(x, widths, constant_values=value), widths
 
     @staticmethod
-    def vjp(g, saved, *, pad, value=0.0):
+    def vjp(g, saved, needs_input_grad):
         crop = tuple(slice(before, g.shape[i] - after) for i, (before, after) in enumerate(saved))
         return (g[crop],)
