@@ -8,7 +8,7 @@ from minigrad.autograd import no_grad
 from minigrad.creation import ones, zeros
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.conv import as_pair
+from minigrad.ops.geometry import as_pair
 from minigrad.tensor import Tensor
 
 

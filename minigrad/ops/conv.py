@@ -12,6 +12,8 @@ from numpy.lib.stride_tricks import as_strided
 
 from minigrad.ops.base import Op, register
 from minigrad.ops import parallel, workspace
+from minigrad.ops.geometry import (as_pair, check_window_fits, crop, offset_slab, output_size,
+                                   pad_images, positive_pairs)
 
 
 def add_padding(images: np.ndarray, P: int) -> np.ndarray:
@@ -49,13 +51,6 @@ def flip_kernels(kernels: np.ndarray) -> np.ndarray:
     return kernels[::-1, ::-1].transpose(0, 1, 3, 2)
 
 
-def as_pair(name: str, what: str, value) -> tuple[int, int]:
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise TypeError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 def conv_geometry(x_shape: tuple, w_shape: tuple, stride, padding, dilation) -> tuple:
     """Validate a conv2d call; return (S, pads, D, (OH, OW)), pads = ((top, bottom), (left, right)).
 
@@ -69,10 +64,7 @@ def conv_geometry(x_shape: tuple, w_shape: tuple, stride, padding, dilation) -> 
     if C != C_in:
         raise ValueError(f"conv2d: input has {C} channels but weight expects {C_in} "
                          f"(input {x_shape}, weight {w_shape})")
-    S, D = as_pair("conv2d", "stride", stride), as_pair("conv2d", "dilation", dilation)
-    if min(S) <= 0 or min(D) <= 0:
-        raise ValueError(f"conv2d: stride and dilation must be positive, got stride={stride}, "
-                         f"dilation={dilation}")
+    S, D = positive_pairs("conv2d", stride=stride, dilation=dilation)
     reach = (D[0] * (KH - 1) + 1, D[1] * (KW - 1) + 1)               # dilated kernel size
     if padding == "valid":
         pads = ((0, 0), (0, 0))
@@ -86,23 +78,10 @@ def conv_geometry(x_shape: tuple, w_shape: tuple, stride, padding, dilation) -> 
             raise ValueError(f"conv2d: padding must be non-negative, got {padding}")
         pads = ((P[0], P[0]), (P[1], P[1]))
     padded = (H + sum(pads[0]), W + sum(pads[1]))
-    if reach[0] > padded[0] or reach[1] > padded[1]:
-        raise ValueError(f"conv2d: kernel {reach[0]}x{reach[1]} (dilation included) is larger "
-                         f"than the padded input {padded[0]}x{padded[1]} (input {x_shape}, "
-                         f"weight {w_shape}, padding {padding})")
-    out = tuple((padded[a] - reach[a]) // S[a] + 1 for a in range(2))
+    check_window_fits("conv2d", reach, padded, f"input {x_shape}, weight {w_shape}, padding "
+                      f"{padding}", note=" (dilation included)")
+    out = tuple(output_size(x_shape[1 + a], w_shape[a], S[a], sum(pads[a]), D[a]) for a in range(2))
     return S, pads, D, out
-
-
-def pad_images(x: np.ndarray, pads: tuple, value: float = 0.0) -> np.ndarray:
-    """x (N,H,W,C) -> (N,H+top+bottom,W+left+right,C) filled with ``value``."""
-    if pads == ((0, 0), (0, 0)):
-        return x
-    N, H, W, C = x.shape
-    (top, bottom), (left, right) = pads
-    padded = np.full((N, H + top + bottom, W + left + right, C), value, dtype=x.dtype)
-    padded[:, top:top + H, left:left + W, :] = x
-    return padded
 
 
 def windows(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple) -> np.ndarray:
@@ -128,12 +107,6 @@ def im2col(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple,
     if ones_column:
         cols[:, width] = 1
     return cols
-
-
-def offset_slab(i: int, j: int, S: tuple, D: tuple, out: tuple) -> tuple:
-    """Index of the padded-input positions that kernel offset (i, j) meets, one per output pixel."""
-    return (slice(None), slice(i * D[0], i * D[0] + S[0] * (out[0] - 1) + 1, S[0]),
-            slice(j * D[1], j * D[1] + S[1] * (out[1] - 1) + 1, S[1]), slice(None))
 
 
 def scatter_windows(patches: np.ndarray, out: np.ndarray, S: tuple, D: tuple) -> np.ndarray:
@@ -252,14 +225,6 @@ def input_grad_block(g: np.ndarray, w: np.ndarray, gx: np.ndarray, S: tuple, pad
     for a in range(S[0]):
         for b in range(S[1]):
             gx[:, a::S[0], b::S[1]] = phases.get((a, b), 0)    # 0: a phase no tap reaches
-
-
-def crop(xp: np.ndarray, pads: tuple) -> np.ndarray:
-    """Undo ``pad_images``: drop the padded border (``xp`` itself when there is none)."""
-    if pads == ((0, 0), (0, 0)):
-        return xp
-    (top, bottom), (left, right) = pads
-    return xp[:, top:xp.shape[1] - bottom, left:xp.shape[2] - right, :]
 
 
 def weights_gradient(cols: np.ndarray, g2: np.ndarray) -> np.ndarray:

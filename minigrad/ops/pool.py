@@ -5,27 +5,23 @@ import numpy as np
 
 from minigrad.ops.base import Op, register
 from minigrad.ops import parallel
-from minigrad.ops.conv import as_pair, crop, offset_slab, pad_images
+from minigrad.ops.geometry import (as_pair, check_window_fits, crop, offset_slab, output_size,
+                                   pad_images, positive_pairs)
 
 
 def pool_geometry(name: str, x_shape: tuple, kernel_size, stride, padding) -> tuple:
     """Validate a pooling call; return (K, S, pads, (OH, OW)). Stride defaults to the kernel."""
     if len(x_shape) != 4:
         raise ValueError(f"{name}: expected input (N, H, W, C), got shape {x_shape}")
-    K = as_pair(name, "kernel_size", kernel_size)
-    S = K if stride is None else as_pair(name, "stride", stride)
+    K, S = positive_pairs(name, kernel_size=kernel_size,
+                          stride=kernel_size if stride is None else stride)
     P = as_pair(name, "padding", padding)
-    if min(K) <= 0 or min(S) <= 0:
-        raise ValueError(f"{name}: kernel_size and stride must be positive, got "
-                         f"kernel_size={kernel_size}, stride={stride}")
     if min(P) < 0 or P[0] > K[0] // 2 or P[1] > K[1] // 2:
         raise ValueError(f"{name}: padding must be between 0 and half the kernel size, got "
                          f"padding={padding} for kernel_size={kernel_size}")
-    H, W = x_shape[1] + 2 * P[0], x_shape[2] + 2 * P[1]
-    if K[0] > H or K[1] > W:
-        raise ValueError(f"{name}: kernel {K[0]}x{K[1]} is larger than the padded input "
-                         f"{H}x{W} (input {x_shape}, padding {padding})")
-    out = ((H - K[0]) // S[0] + 1, (W - K[1]) // S[1] + 1)
+    check_window_fits(name, K, (x_shape[1] + 2 * P[0], x_shape[2] + 2 * P[1]),
+                      f"input {x_shape}, padding {padding}")
+    out = tuple(output_size(x_shape[1 + a], K[a], S[a], 2 * P[a]) for a in range(2))
     return K, S, ((P[0], P[0]), (P[1], P[1])), out
 
 
