@@ -398,3 +398,11 @@ def test_grad_and_anomaly_modes_are_per_thread() -> None:
         t.start()
         t.join(5)
     assert fresh == [True]
+
+
+def test_op_apply_before_the_tensor_layer_is_loaded_says_so(monkeypatch) -> None:
+    import minigrad.ops.base as base
+
+    monkeypatch.setattr(base, "_apply", None)
+    with pytest.raises(RuntimeError, match="mul.apply: the tensor layer is not loaded"):
+        OPS["mul"].apply(mg.ones(1), mg.ones(1))
