@@ -6,6 +6,7 @@ from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.io import load, save
 from minigrad.random import manual_seed
 from minigrad.tensor import Tensor, as_tensor, from_numpy, matmul, maximum, minimum, tensor
+from minigrad import viz_notes  # noqa: F401,E402  (notes what viz draws, as graphs are built)
 
 __version__ = "0.1.0"
 

@@ -53,6 +53,35 @@ def _shape_args(name: str, shape: tuple) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+def _unary(op: type[base.Op]):
+    """The Tensor method ``x.f()`` = ``op.apply(x)``."""
+    def method(self: Tensor) -> Tensor:
+        return op.apply(self)
+    method.__doc__ = op.__doc__
+    return method
+
+
+def _binary(op: type[base.Op], reflected: bool = False):
+    """The operator ``x (op) other``, or with ``reflected`` ``other (op) x`` (``__radd__``, ...).
+
+    ``other`` goes through ``Tensor._lift``: a Python number takes x's dtype where it fits.
+    """
+    def method(self: Tensor, other: Any) -> Tensor:
+        other = self._lift(other)
+        return op.apply(other, self) if reflected else op.apply(self, other)
+    method.__doc__ = op.__doc__
+    return method
+
+
+def _comparison(fn):
+    """The comparison ``x < other`` (etc.): a boolean tensor outside the graph."""
+    def method(self: Tensor, other: Any) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._from_op(np.asarray(fn(self.data, other)), requires_grad=False)
+    method.__doc__ = f"Elementwise {fn.__name__}: a boolean tensor, no gradient."
+    return method
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it when it requires grad."""
 
@@ -93,11 +122,25 @@ class Tensor:
                                f"got dtype {self.data.dtype}")
         self._requires_grad = bool(flag)
 
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
-    is_leaf = property(lambda self: self.grad_fn is None)
-    _version = property(lambda self: self._version_counter.value)
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        return self._version_counter.value
 
     def size(self, dim: int | None = None):
         return self.shape if dim is None else self.shape[reduce.normalize_dim("size", dim, self.ndim)]
@@ -127,9 +170,14 @@ class Tensor:
     def tolist(self) -> Any:
         return self.data.tolist()
 
-    __float__ = lambda self: float(self.item())        # noqa: E731
-    __int__ = lambda self: int(self.item())            # noqa: E731
-    __bool__ = lambda self: bool(self.item())          # noqa: E731
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
 
     def to(self, dtype) -> Tensor:
         dtype = np.dtype(dtype)
@@ -168,7 +216,26 @@ class Tensor:
         if gradient.shape != self.shape:
             raise RuntimeError(f"backward: gradient has shape {gradient.shape} but the tensor "
                                f"has shape {self.shape}")
-        autograd.run_backward(self, gradient, retain_graph)
+        if self.grad_fn is None:
+            self._accumulate_grad(gradient, owned=False)
+        else:
+            autograd.run_backward(self.grad_fn, gradient, retain_graph)
+
+    def _accumulate_grad(self, g: np.ndarray, owned: bool) -> None:
+        """Add ``g`` into ``.grad`` (the engine's call for a leaf; see ``minigrad.autograd``).
+
+        The first gradient becomes ``.grad``: the array itself when ``owned`` (the engine made
+        it and no one else holds it) and of this tensor's dtype, else a copy in that dtype.
+        """
+        if g.shape != self.shape:
+            raise RuntimeError(f"backward: gradient of shape {g.shape} for a leaf of shape "
+                               f"{self.shape}")
+        if self.grad is None:
+            data = g if owned and g.dtype == self.dtype else np.array(g, dtype=self.dtype)
+            self.grad = Tensor._from_op(data, requires_grad=False)
+        else:
+            self.grad.data += g
+            self.grad._version_counter.bump()
 
     def detach(self) -> Tensor:
         """A leaf sharing this tensor's memory (and version counter), outside the graph."""
@@ -199,17 +266,17 @@ class Tensor:
             return Tensor._from_op(np.asarray(other, dtype=dtype), requires_grad=False)
         return as_tensor(other)
 
-    __add__ = lambda self, o: ew.Add.apply(self, self._lift(o))            # noqa: E731
-    __radd__ = lambda self, o: ew.Add.apply(self._lift(o), self)           # noqa: E731
-    __sub__ = lambda self, o: ew.Sub.apply(self, self._lift(o))            # noqa: E731
-    __rsub__ = lambda self, o: ew.Sub.apply(self._lift(o), self)           # noqa: E731
-    __mul__ = lambda self, o: ew.Mul.apply(self, self._lift(o))            # noqa: E731
-    __rmul__ = lambda self, o: ew.Mul.apply(self._lift(o), self)           # noqa: E731
-    __truediv__ = lambda self, o: ew.Div.apply(self, self._lift(o))        # noqa: E731
-    __rtruediv__ = lambda self, o: ew.Div.apply(self._lift(o), self)       # noqa: E731
-    __matmul__ = lambda self, o: linalg.Matmul.apply(self, as_tensor(o))   # noqa: E731
-    __rmatmul__ = lambda self, o: linalg.Matmul.apply(as_tensor(o), self)  # noqa: E731
-    __neg__ = lambda self: ew.Neg.apply(self)                              # noqa: E731
+    __add__ = _binary(ew.Add)
+    __radd__ = _binary(ew.Add, reflected=True)
+    __sub__ = _binary(ew.Sub)
+    __rsub__ = _binary(ew.Sub, reflected=True)
+    __mul__ = _binary(ew.Mul)
+    __rmul__ = _binary(ew.Mul, reflected=True)
+    __truediv__ = _binary(ew.Div)
+    __rtruediv__ = _binary(ew.Div, reflected=True)
+    __matmul__ = _binary(linalg.Matmul)
+    __rmatmul__ = _binary(linalg.Matmul, reflected=True)
+    __neg__ = _unary(ew.Neg)
 
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, numbers.Number) and not isinstance(exponent, np.generic):
@@ -221,30 +288,29 @@ class Tensor:
 
     pow = __pow__
 
-    def _compare(self, other: Any, fn) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._from_op(np.asarray(fn(self.data, other)), requires_grad=False)
-
-    __lt__ = lambda self, o: self._compare(o, np.less)                     # noqa: E731
-    __le__ = lambda self, o: self._compare(o, np.less_equal)               # noqa: E731
-    __gt__ = lambda self, o: self._compare(o, np.greater)                  # noqa: E731
-    __ge__ = lambda self, o: self._compare(o, np.greater_equal)            # noqa: E731
-    __eq__ = lambda self, o: self._compare(o, np.equal)                    # noqa: E731
-    __ne__ = lambda self, o: self._compare(o, np.not_equal)                # noqa: E731
+    __lt__ = _comparison(np.less)
+    __le__ = _comparison(np.less_equal)
+    __gt__ = _comparison(np.greater)
+    __ge__ = _comparison(np.greater_equal)
+    __eq__ = _comparison(np.equal)
+    __ne__ = _comparison(np.not_equal)
     __hash__ = object.__hash__
 
     # ----- elementwise and reductions ---------------------------------------------------
-    exp = lambda self: ew.Exp.apply(self)                                  # noqa: E731
-    log = lambda self: ew.Log.apply(self)                                  # noqa: E731
-    sqrt = lambda self: ew.Sqrt.apply(self)                                # noqa: E731
-    abs = lambda self: ew.Abs.apply(self)                                  # noqa: E731
-    relu = lambda self: activation.Relu.apply(self)                        # noqa: E731
-    sigmoid = lambda self: activation.Sigmoid.apply(self)                  # noqa: E731
-    tanh = lambda self: activation.Tanh.apply(self)                        # noqa: E731
-    softmax = lambda self, dim: activation.Softmax.apply(self, dim=dim)    # noqa: E731
-    log_softmax = lambda self, dim: activation.LogSoftmax.apply(self, dim=dim)  # noqa: E731
-    __abs__ = abs
-    clone = lambda self: ew.Clone.apply(self)                              # noqa: E731
+    exp = _unary(ew.Exp)
+    log = _unary(ew.Log)
+    sqrt = _unary(ew.Sqrt)
+    abs = __abs__ = _unary(ew.Abs)
+    relu = _unary(activation.Relu)
+    sigmoid = _unary(activation.Sigmoid)
+    tanh = _unary(activation.Tanh)
+    clone = _unary(ew.Clone)
+
+    def softmax(self, dim: int) -> Tensor:
+        return activation.Softmax.apply(self, dim=dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return activation.LogSoftmax.apply(self, dim=dim)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         return ew.Clamp.apply(self, min=min, max=max)
@@ -295,7 +361,7 @@ class Tensor:
         return shape_ops.GetItem.apply(self, index=_numpy_index(index))
 
     # ----- in place ---------------------------------------------------------------------
-    def _modify(self, name: str, op: type[autograd.Op], other: Any = None, **attrs: Any) -> Tensor:
+    def _modify(self, name: str, op: type[base.Op], other: Any = None, **attrs: Any) -> Tensor:
         """Run ``op`` on (self, other) and write the result into self's memory.
 
         Outside grad recording this is a plain in-place update. While recording, the op is
@@ -356,14 +422,13 @@ def apply_op(op: type[base.Op], inputs: tuple, attrs: dict) -> Tensor:
     y, saved = op.forward(*(t.data for t in tensors), **attrs)
     y = np.asarray(y)
     autograd.check_forward(op, y)
-    record = (autograd.is_grad_enabled() and y.dtype.kind == "f"
-              and any(t.requires_grad for t in tensors))
+    record = autograd.should_record(y, tensors)
     out = Tensor._from_op(y, requires_grad=record)
     base_tensor = next((t for t in tensors if np.may_share_memory(y, t.data)), None)
     if base_tensor is not None:
         out._share_version_with(base_tensor)
     if record:
-        out.grad_fn = autograd.Node(op, tensors, out, saved, attrs)
+        out.grad_fn = autograd.record(op, tensors, out, saved, attrs)
     else:
         op.release(saved)
     return out

@@ -18,9 +18,10 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from minigrad.autograd import Node, record_grad_norms
+from minigrad.autograd import Node
 from minigrad.io import atomic_write
 from minigrad.tensor import Tensor
+from minigrad.viz_notes import record_grad_norms
 
 try:
     import graphviz
@@ -183,7 +184,7 @@ class _Drawing:
         constants = 0
         for node in nodes:
             for index, edge in enumerate(node.edges):
-                meta = node.input_meta[index]
+                meta = node.notes["input_meta"][index]
                 if edge is None:                   # a tensor that needs no gradient
                     source = f"const{constants}"
                     constants += 1
@@ -197,11 +198,12 @@ class _Drawing:
     def _op_node(self, node: Node, graph: graphviz.Digraph) -> None:
         lines = [" ".join([node.name, *_attribute_texts(node)])]
         style = dict(STYLE["op"])
-        if self.show_saved and node.saved_nbytes:
-            lines.append(f"saved {_bytes_text(node.saved_nbytes)}")
-        if self.show_grads and node.grad_norm is not None:
-            lines.append(_norm_text(node.grad_norm))
-            style["fillcolor"] = norm_colour(node.grad_norm)
+        saved, norm = node.notes.get("saved_nbytes"), node.notes.get("grad_norm")
+        if self.show_saved and saved:
+            lines.append(f"saved {_bytes_text(saved)}")
+        if self.show_grads and norm is not None:
+            lines.append(_norm_text(norm))
+            style["fillcolor"] = norm_colour(norm)
         graph.node(self.ids[id(node)], _lines(*lines), **style)
 
     def _draw_caption(self, nodes: list[Node]) -> None:
@@ -210,9 +212,10 @@ class _Drawing:
         lines = [f"{len(nodes)} ops, {len(parameters)} parameter tensors "
                  f"({sum(int(np.prod(t.shape)) for t in parameters):,} values)"]
         if self.show_saved:
-            lines.append(f"saved for backward: {_bytes_text(sum(n.saved_nbytes for n in nodes))} in total")
+            total = sum(n.notes.get("saved_nbytes", 0) for n in nodes)
+            lines.append(f"saved for backward: {_bytes_text(total)} in total")
         if self.show_grads:
-            if nodes and all(n.grad_norm is None for n in nodes):
+            if nodes and all("grad_norm" not in n.notes for n in nodes):
                 lines.append("op gradient norms: run backward() inside mg.viz.record_grad_norms()")
             self.dot.node("legend", _legend(), shape="plaintext")
         self.dot.attr(label=_lines(*lines))
@@ -240,7 +243,8 @@ def _clusters(nodes: list[Node], leaves: list[Tensor], names: dict) -> dict:
     clusters: dict = {None: ([], [])}
     by_name = {}
     for node in nodes:
-        scope = node.scope if node.scope and node.scope[0] else None
+        scope = node.notes.get("scope")
+        scope = scope if scope and scope[0] else None
         clusters.setdefault(scope, ([], []))[0].append(node)
         if scope is not None:
             by_name[scope[0]] = scope

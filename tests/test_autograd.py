@@ -250,16 +250,38 @@ def _twice_with(source):
     return type("Twice", (_Twice,), {"source": staticmethod(source)})
 
 
-def test_a_leaf_keeps_a_fresh_gradient_array_instead_of_copying_it() -> None:
+def _spy_on_accumulation(leaf) -> list:
+    """Record (array, owned) of every ``_accumulate_grad`` call the engine makes on ``leaf``."""
+    calls, accumulate = [], leaf._accumulate_grad
+
+    def spy(g, owned):
+        calls.append((g, owned))
+        accumulate(g, owned)
+    leaf._accumulate_grad = spy
+    return calls
+
+
+def test_a_leaf_keeps_the_sum_the_engine_made_when_gradients_met() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    calls = _spy_on_accumulation(x)
+    (x * 2 + x * 3 + x * 4).backward(np.array([1.0, 1.0]))
+    [(g, owned)] = calls                            # three gradients, one call with their sum
+    assert owned and x.grad.data is g
+    np.testing.assert_allclose(x.grad.numpy(), [9.0, 9.0])
+
+
+def test_a_leaf_copies_the_one_gradient_a_vjp_returned() -> None:
     made = []
 
     def fresh(g, saved):
-        gx = 2 * g
-        made.append(weakref.ref(gx))          # a weak reference: the array stays private
-        return gx
+        made.append(2 * g)
+        return made[-1]
     x = mg.tensor([1.0, 2.0], requires_grad=True)
+    calls = _spy_on_accumulation(x)
     _twice_with(fresh).apply(x).backward(np.array([1.0, 1.0]))
-    assert x.grad.data is made[0]()
+    assert calls[0][1] is False                      # the engine cannot know who else holds it
+    assert not np.shares_memory(x.grad.data, made[0])
+    made[0][...] = -1                                # what the vjp does with it later
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
 
 
@@ -347,3 +369,40 @@ def test_the_engine_reexports_the_op_base_names() -> None:
     import minigrad.ops.base
     assert (minigrad.autograd.Op, minigrad.autograd.register, minigrad.autograd.OPS) == (
         minigrad.ops.base.Op, minigrad.ops.base.register, minigrad.ops.base.OPS)
+
+
+def test_grad_and_anomaly_modes_are_per_thread() -> None:
+    import threading
+
+    inside, done, seen = threading.Event(), threading.Event(), {}
+
+    def other_thread():
+        with mg.no_grad(), mg.detect_anomaly():
+            inside.set()
+            done.wait(5)
+            seen["grad"] = mg.is_grad_enabled()
+            seen["records"] = (mg.tensor([1.0], requires_grad=True) * 2).requires_grad
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    assert inside.wait(5)
+    assert mg.is_grad_enabled()                             # the other thread's no_grad
+    assert (mg.tensor([1.0], requires_grad=True) * 2).grad_fn is not None
+    mg.tensor([np.nan], requires_grad=True) * 2             # NaN, but no anomaly mode here
+    done.set()
+    worker.join(5)
+    assert seen == {"grad": False, "records": False}
+    with mg.no_grad():                                      # a new thread starts with the defaults
+        fresh = []
+        t = threading.Thread(target=lambda: fresh.append(mg.is_grad_enabled()))
+        t.start()
+        t.join(5)
+    assert fresh == [True]
+
+
+def test_op_apply_before_the_tensor_layer_is_loaded_says_so(monkeypatch) -> None:
+    import minigrad.ops.base as base
+
+    monkeypatch.setattr(base, "_apply", None)
+    with pytest.raises(RuntimeError, match="mul.apply: the tensor layer is not loaded"):
+        OPS["mul"].apply(mg.ones(1), mg.ones(1))

@@ -39,9 +39,7 @@ class Linear(Module):
         _reset_like_pytorch(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"Linear: expected input (..., {self.in_features}), got shape {x.shape}")
-        return F.linear(x, self.weight, self.bias)
+        return F.linear(x, self.weight, self.bias)          # the op checks the input's shape
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -79,7 +77,7 @@ class Conv2d(Module):
 
 
 class _Pool(Module):
-    function = staticmethod(F.max_pool2d)
+    """Shared by MaxPool2d and AvgPool2d, which set ``function`` (F.max_pool2d or F.avg_pool2d)."""
 
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
         super().__init__()
@@ -126,7 +124,7 @@ class AdaptiveAvgPool2d(Module):
 
 
 class _Activation(Module):
-    function = staticmethod(F.relu)
+    """A parameter-free layer applying ``function`` (set by each subclass)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return self.function(x)

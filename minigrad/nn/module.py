@@ -1,13 +1,57 @@
 """Module and Parameter: the containers models are built from, shaped like PyTorch's."""
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Any, Iterator
 
 import numpy as np
 
-from minigrad.autograd import module_scope, no_grad
+from minigrad import autograd
+from minigrad.autograd import no_grad
 from minigrad.tensor import Tensor, zero_grads
+
+
+class _ThreadScopes(threading.local):
+    """The modules being called in this thread, outermost first: (module, dotted name)."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[Module, str]] = []
+
+
+_scopes = _ThreadScopes()
+
+
+class module_scope:
+    """Context for ``Module.__call__``: ops recorded inside get ``node.notes["scope"]`` =
+    (the module's dotted name in the outermost module called, its class name), e.g.
+    ``("features.0", "Conv2d")``; the outermost module's name is ``""``. ``minigrad.viz``
+    draws a cluster per scope."""
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+
+    def __enter__(self) -> None:
+        stack, name = _scopes.stack, ""
+        if stack:
+            parent, parent_name = stack[-1]
+            child = next((k for k, m in parent._modules.items() if m is self.module),
+                         type(self.module).__name__)
+            name = f"{parent_name}.{child}" if parent_name else child
+        stack.append((self.module, name))
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _scopes.stack.pop()
+
+
+def _note_scope(node: autograd.Node, inputs: list, output: Tensor) -> None:
+    """Record hook: the module being called when ``node`` was recorded, if any."""
+    if _scopes.stack:
+        module, name = _scopes.stack[-1]
+        node.notes["scope"] = (name, type(module).__name__)
+
+
+autograd.record_hooks.append(_note_scope)
 
 
 class Parameter(Tensor):

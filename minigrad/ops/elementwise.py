@@ -243,37 +243,33 @@ class Clamp(Op):
         return (g * saved,)
 
 
-@register("maximum")
-class Maximum(Op):
-    """y = max(a, b) elementwise (broadcasting); ties split the gradient in half (PyTorch)."""
+class _Pick(Op):
+    """Shared by maximum and minimum: y = pick(a, b) elementwise (broadcasting), and the
+    gradient goes to the input picked; ties split it in half (PyTorch).
 
-    @staticmethod
-    def forward(a, b):
-        y = broadcast_binary("maximum", np.maximum, a, b)
-        return y, (a.shape, b.shape, _winner_weights(a, b, a > b))
+    Subclasses set ``pick`` (np.maximum or np.minimum) and ``a_wins`` (np.greater or np.less).
+    """
+
+    @classmethod
+    def forward(cls, a, b):
+        y = broadcast_binary(cls.name, cls.pick, a, b)
+        dtype = np.result_type(a, b)
+        weight_a = np.where(a == b, dtype.type(0.5), cls.a_wins(a, b).astype(dtype))
+        return y, (a.shape, b.shape, weight_a)     # weight_a: 1 where a wins, 1/2 on ties, else 0
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
         a_shape, b_shape, weight_a = saved
         return unbroadcast(g * weight_a, a_shape), unbroadcast(g * (1 - weight_a), b_shape)
+
+
+@register("maximum")
+class Maximum(_Pick):
+    """y = max(a, b) elementwise (broadcasting); ties split the gradient in half (PyTorch)."""
+    pick, a_wins = staticmethod(np.maximum), staticmethod(np.greater)
 
 
 @register("minimum")
-class Minimum(Op):
+class Minimum(_Pick):
     """y = min(a, b) elementwise (broadcasting); ties split the gradient in half (PyTorch)."""
-
-    @staticmethod
-    def forward(a, b):
-        y = broadcast_binary("minimum", np.minimum, a, b)
-        return y, (a.shape, b.shape, _winner_weights(a, b, a < b))
-
-    @staticmethod
-    def vjp(g, saved, needs_input_grad):
-        a_shape, b_shape, weight_a = saved
-        return unbroadcast(g * weight_a, a_shape), unbroadcast(g * (1 - weight_a), b_shape)
-
-
-def _winner_weights(a: np.ndarray, b: np.ndarray, a_wins: np.ndarray) -> np.ndarray:
-    """Share of the gradient that goes to ``a``: 1 where it wins, 1/2 on ties, else 0."""
-    dtype = np.result_type(a, b)
-    return np.where(a == b, dtype.type(0.5), a_wins.astype(dtype))
+    pick, a_wins = staticmethod(np.minimum), staticmethod(np.less)

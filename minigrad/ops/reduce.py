@@ -97,9 +97,10 @@ class Mean(Op):
 
 
 class _Extreme(Op):
-    """Shared by amax and amin: the gradient is split evenly among tied extremes (PyTorch)."""
+    """Shared by amax and amin: the gradient is split evenly among tied extremes (PyTorch).
 
-    reduce = staticmethod(np.amax)
+    Subclasses set ``reduce`` (np.amax or np.amin).
+    """
 
     @classmethod
     def forward(cls, x, *, dim=None, keepdim=False):

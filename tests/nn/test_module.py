@@ -113,7 +113,7 @@ def test_init_functions_follow_their_formulas() -> None:
 def test_layers_reject_wrong_input_shapes_with_clear_errors() -> None:
     with pytest.raises(ValueError, match=r"Conv2d: expected input \(N, H, W, C\) with 1 in the last dimension, got shape \(2, 1, 8, 8\)"):
         nn.Conv2d(1, 4, 3)(mg.zeros(2, 1, 8, 8))
-    with pytest.raises(ValueError, match=r"Linear: expected input \(..., 64\), got shape \(2, 63\)"):
+    with pytest.raises(ValueError, match=r"linear: input \(2, 63\) and weight \(64, 3\) don't fit"):
         nn.Linear(64, 3)(mg.zeros(2, 63))
     with pytest.raises(ValueError, match=r"BatchNorm2d: expected input \(N, H, W, C\) with 4"):
         nn.BatchNorm2d(4)(mg.zeros(2, 4, 3, 3))
@@ -148,3 +148,26 @@ def test_adaptive_avg_pool_and_clip_grad() -> None:
     assert np.linalg.norm(p.grad.numpy()) == pytest.approx(1.0, rel=1e-5)
     nn.utils.clip_grad_value_(p, 0.5)
     assert p.grad.numpy().max() <= 0.5
+
+
+def test_module_scopes_note_the_module_and_stay_in_their_thread() -> None:
+    import threading
+
+    from minigrad.nn.module import module_scope
+
+    model = nn.Sequential(nn.Linear(2, 2))
+    out = model(mg.ones(1, 2, requires_grad=True))
+    assert out.grad_fn.notes["scope"] == ("0", "Linear")
+    inside, done = threading.Event(), threading.Event()
+
+    def other_thread():
+        with module_scope(model):
+            inside.set()
+            done.wait(5)
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    assert inside.wait(5)
+    y = mg.ones(2, requires_grad=True) * 2                # recorded here, outside any module
+    done.set()
+    worker.join(5)
+    assert "scope" not in y.grad_fn.notes

@@ -1,5 +1,9 @@
-"""The batch-split threads give the same numbers as one thread."""
+"""The batch-split threads give the same numbers as one thread; one pool, made once."""
 from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -20,13 +24,12 @@ def conv_pool_and_grads(x, w):
 def test_threaded_passes_match_a_single_thread(monkeypatch, C) -> None:
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((5, 8, 8, C)), rng.standard_normal((3, 3, C, 4))
-    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "1")
-    single = conv_pool_and_grads(x, w)
-    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "3")
+    single = conv_pool_and_grads(x, w)               # tiny passes: all in the calling thread
     monkeypatch.setattr(parallel, "MIN_ELEMENTS_PER_THREAD", 1)
     split = []
-    monkeypatch.setattr(parallel, "_pool", lambda real=parallel._pool: _recording(real(), split))
-    threaded = conv_pool_and_grads(x, w)
+    with ThreadPoolExecutor(3) as executor:
+        monkeypatch.setattr(parallel, "_pool", (_recording(executor, split), 3))
+        threaded = conv_pool_and_grads(x, w)
     assert len(split) > 0, "the threaded path was not taken"
     for a, b in zip(threaded, single):
         np.testing.assert_array_equal(a, b)
@@ -40,8 +43,51 @@ def _recording(pool, calls):
     return Recording()
 
 
-def test_worker_errors_reach_the_caller(monkeypatch) -> None:
+def test_the_pool_is_made_once_even_when_threads_race(monkeypatch) -> None:
+    monkeypatch.setattr(parallel, "_pool", None)
+    counted = []
+
+    def slow_count():
+        counted.append(1)
+        time.sleep(0.01)                              # widen the window for a second maker
+        return 2
+    monkeypatch.setattr(parallel, "num_threads", slow_count)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(parallel.pool())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    try:
+        assert len(counted) == 1 and len({id(r[0]) for r in results}) == 1
+        assert results[0][1] == 2
+    finally:
+        results[0][0].shutdown()
+
+
+def test_the_pool_keeps_the_thread_count_it_was_made_with(monkeypatch) -> None:
+    monkeypatch.setattr(parallel, "_pool", None)
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS_PER_THREAD", 1)
     monkeypatch.setenv("MINIGRAD_NUM_THREADS", "2")
+    executor, count = parallel.pool()
+    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "5")   # too late: the pool exists
+    slices = []
+    try:
+        parallel.over_batch(slices.append, 100, 10_000)
+        assert count == 2 and len(slices) == 2 * 2    # two slices per thread of the pool
+        assert parallel.pool() == (executor, 2)
+    finally:
+        executor.shutdown()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_a_bad_thread_count_is_named(monkeypatch, value) -> None:
+    monkeypatch.setenv("MINIGRAD_NUM_THREADS", value)
+    with pytest.raises(ValueError, match="MINIGRAD_NUM_THREADS must be a positive integer"):
+        parallel.num_threads()
+
+
+def test_worker_errors_reach_the_caller(monkeypatch) -> None:
     monkeypatch.setattr(parallel, "MIN_ELEMENTS_PER_THREAD", 1)
 
     def fail(batch):

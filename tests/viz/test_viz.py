@@ -202,3 +202,20 @@ def test_jupyter_displays_the_graph_inline() -> None:
 
 def test_mg_viz_is_reachable_from_the_package() -> None:
     assert mg.viz.make_dot is viz.make_dot
+
+
+def test_a_graph_built_before_viz_is_imported_draws_with_its_shapes() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])            # this checkout's minigrad
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    script = ("import sys, minigrad as mg\n"
+              "y = (mg.ones(2, 3, requires_grad=True) * 2).sum(dim=1)\n"
+              "assert 'minigrad.viz' not in sys.modules\n"
+              "print(mg.viz.make_dot(y).source)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, env=env).stdout
+    assert "(2, 3) float32" in out and "sum dim=1" in out
