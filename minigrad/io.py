@@ -100,11 +100,18 @@ def _split(obj: Any, arrays: list, path: str, open_containers: set) -> dict:
     raise TypeError(f"save: cannot store a value of type {type(obj).__name__} at {_where(path)}{hint}")
 
 
+def _entry_key(entry: list) -> Any:
+    """A dict entry is [typed key, value]; the first format wrote [str(key), type name, value]."""
+    if len(entry) == 2:
+        return _decode_key(entry[0])
+    key, type_name, _ = entry
+    return int(key) if type_name == "int" else key
+
+
 def _join(skeleton: dict, read: Callable[[str], np.ndarray]) -> Any:
     kind, body = next(iter(skeleton.items()))
     if kind == "dict":
-        return {(_decode_key(entry[0]) if len(entry) == 2 else int(entry[0]) if entry[1] == "int" else entry[0]):
-                _join(entry[-1], read) for entry in body}
+        return {_entry_key(entry): _join(entry[-1], read) for entry in body}
     if kind in ("list", "tuple"):
         items = [_join(v, read) for v in body]
         return items if kind == "list" else tuple(items)

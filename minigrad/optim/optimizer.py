@@ -65,21 +65,45 @@ class Optimizer:
         if isinstance(params, (set, frozenset)) or not isinstance(params, Iterable):
             raise TypeError(f"{name}: a group's 'params' must be an ordered collection of Tensors, "
                             f"got {type(params).__name__}")
-        params = list(params)
+        params, names = self._split_names(list(params))
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: can only optimize Tensors, got {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (shape {p.shape})")
-        unique = list({id(p): p for p in params}.values())
-        if len(unique) != len(params):
+        first = {}                                      # id -> position of its first occurrence
+        for i, p in enumerate(params):
+            first.setdefault(id(p), i)
+        if len(first) != len(params):
             warnings.warn(DUPLICATE_WARNING, UserWarning, stacklevel=3)
         taken = {id(p) for p in self._parameters()}
-        if any(id(p) in taken for p in unique):
+        if any(key in taken for key in first):
             raise ValueError(f"{name}: some parameters appear in more than one parameter group")
-        group = {**self.defaults, **group, "params": unique}
+        if self.param_groups and ("param_names" in self.param_groups[0]) != (names is not None):
+            raise ValueError(f"{name}: all parameter groups must be given with names (named_parameters()) "
+                             f"or all without")
+        group = {**self.defaults, **group, "params": [params[i] for i in first.values()]}
+        if names is not None:
+            group["param_names"] = [names[i] for i in first.values()]
         self.check_hyperparameters(group)
         self.param_groups.append(group)
+
+    def _split_names(self, params: list) -> tuple[list, list[str] | None]:
+        """``named_parameters()`` pairs -> (tensors, names); plain tensors -> (tensors, None)."""
+        named = [isinstance(p, tuple) for p in params]
+        if not any(named):
+            return params, None
+        if not all(named) or not all(len(p) == 2 and isinstance(p[0], str) for p in params):
+            raise ValueError(f"{type(self).__name__}: give all parameters with names, as (name, tensor) pairs "
+                             f"from named_parameters(), or all without")
+        return [p for _, p in params], [n for n, _ in params]
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines + [")"])
 
     def check_hyperparameters(self, group: dict) -> None:
         """Raise on invalid hyper-parameters; subclasses add their own checks after these."""

@@ -110,12 +110,23 @@ def test_scheduler_follows_pytorch_and_resumes_from_a_checkpoint(name, optimizer
         assert ours.last_epoch == theirs.last_epoch
 
 
-def test_state_dict_keys_are_pytorchs_but_for_its_private_flags() -> None:
-    opt, ours = schedule(mg, "SGD", CASES[1][2])
-    _, theirs = schedule(torch, "SGD", CASES[1][2])
+@pytest.mark.parametrize("name, optimizer_name, make", CASES, ids=[c[0] for c in CASES])
+def test_state_dict_keys_are_pytorchs_but_for_its_private_flags(name, optimizer_name, make) -> None:
+    _, ours = schedule(mg, optimizer_name, make)
+    _, theirs = schedule(torch, optimizer_name, make)
     private = {"_is_initial", "_get_lr_called_within_step"}
     assert set(ours.state_dict()) == set(theirs.state_dict()) - private
+
+
+def test_multistep_milestones_are_counted_like_pytorchs() -> None:
+    _, ours = schedule(mg, "SGD", CASES[1][2])
     assert ours.state_dict()["milestones"] == {2: 1, 5: 2, 9: 1}
+
+
+def test_loading_another_objects_state_names_the_unexpected_keys() -> None:
+    opt, ours = schedule(mg, "SGD", CASES[0][2])
+    with pytest.raises(ValueError, match=r"StepLR.load_state_dict: unexpected keys \['param_groups', 'state'\]"):
+        ours.load_state_dict(opt.state_dict())
 
 
 def test_lambda_lr_saves_a_callable_objects_attributes_but_not_functions() -> None:

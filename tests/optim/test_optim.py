@@ -278,3 +278,21 @@ def test_no_warning_in_the_ordinary_case() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         trained_adam()
+
+
+def test_named_parameters_are_accepted_and_their_names_kept_as_in_pytorch() -> None:
+    model = nn.Linear(2, 1)
+    opt = optim.SGD(model.named_parameters(), lr=0.1)
+    theirs = torch.optim.SGD(torch.nn.Linear(2, 1).named_parameters(), lr=0.1)
+    assert opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+    assert theirs.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+    with pytest.raises(ValueError, match=r"SGD: all parameter groups must be given with names"):
+        opt.add_param_group({"params": [nn.Parameter(mg.ones(1))]})
+    with pytest.raises(ValueError, match=r"SGD: give all parameters with names"):
+        optim.SGD([("w", nn.Parameter(mg.ones(1))), nn.Parameter(mg.ones(1))])
+
+
+def test_repr_lists_each_group_like_pytorch() -> None:
+    opt = optim.SGD([nn.Parameter(mg.ones(1))], lr=0.1, momentum=0.9)
+    assert repr(opt) == ("SGD (\nParameter Group 0\n    dampening: 0\n    lr: 0.1\n    maximize: False\n"
+                         "    momentum: 0.9\n    nesterov: False\n    weight_decay: 0\n)")
