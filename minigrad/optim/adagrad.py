@@ -24,7 +24,7 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, maximize=maximize))
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[id(p)] = self.init_state(p.data, group)
+                self.state[p] = self.init_state(p.data, group)
 
     def init_state(self, param: np.ndarray, group: dict) -> dict:
         return dict(step=0.0, sum=np.full_like(param, group["initial_accumulator_value"]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import numbers
 import warnings
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 
@@ -50,7 +51,7 @@ class Optimizer:
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.defaults = defaults
         self.param_groups: list[dict] = []
-        self.state: dict[int, dict[str, Any]] = {}
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)     # optimizer.state[p]
         for group in groups:
             self.add_param_group(group)
 
@@ -143,10 +144,10 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 grad = -p.grad.data if group.get("maximize") else p.grad.data
-                state = self.state.get(id(p)) or self.init_state(p.data, group)
+                state = self.state.get(p) or self.init_state(p.data, group)
                 self.update(p.data, grad, state, group)
                 if state:                                  # PyTorch lists no empty states
-                    self.state[id(p)] = state
+                    self.state[p] = state
                 p._version_counter.bump()
         self._opt_called = True
         return loss
@@ -162,9 +163,9 @@ class Optimizer:
     def state_dict(self) -> dict:
         """PyTorch's structure: state by parameter index, groups with 'params' as indices."""
         index = {id(p): i for i, p in enumerate(self._parameters())}
-        state = {index[key]: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
-                 for key, s in sorted(self.state.items(), key=lambda item: index.get(item[0], -1))
-                 if key in index}
+        state = {index[id(p)]: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+                 for p, s in sorted(self.state.items(), key=lambda item: index.get(id(item[0]), -1))
+                 if id(p) in index}
         groups, start = [], 0
         for group in self.param_groups:
             hyper = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
@@ -196,10 +197,10 @@ class Optimizer:
             index = int(key)
             if not 0 <= index < len(params):
                 raise ValueError(f"{where}: state for parameter {index}, but this optimizer has {len(params)}")
-            new_state[id(params[index])] = self._loaded_state(saved, params[index], where, index)
+            new_state[params[index]] = self._loaded_state(saved, params[index], where, index)
         for group, new in zip(self.param_groups, new_groups):
             group.update(new)
-        self.state = new_state
+        self.state = defaultdict(dict, new_state)
 
     def _loaded_group(self, saved: Mapping, where: str, i: int) -> dict:
         """A saved group's hyper-parameters; flags added since (booleans) take their defaults."""

@@ -296,3 +296,22 @@ def test_repr_lists_each_group_like_pytorch() -> None:
     opt = optim.SGD([nn.Parameter(mg.ones(1))], lr=0.1, momentum=0.9)
     assert repr(opt) == ("SGD (\nParameter Group 0\n    dampening: 0\n    lr: 0.1\n    maximize: False\n"
                          "    momentum: 0.9\n    nesterov: False\n    weight_decay: 0\n)")
+
+
+def test_state_is_keyed_by_the_parameter_as_in_pytorch() -> None:
+    p = nn.Parameter(mg.ones(2))
+    p.grad = mg.ones(2)
+    opt = optim.Adam([p])
+    opt.step()
+    assert sorted(opt.state[p]) == ["exp_avg", "exp_avg_sq", "step"] and opt.state[p]["step"] == 1
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_float32_parameters_and_their_state_stay_float32(name) -> None:
+    p = nn.Parameter(mg.ones(3))
+    opt = getattr(optim, name)([p], **(dict(momentum=0.9) if name in ("SGD", "RMSprop") else {}))
+    for _ in range(2):
+        p.grad = mg.ones(3)
+        opt.step()
+    assert p.dtype == np.float32
+    assert all(v.dtype == np.float32 for v in opt.state[p].values() if isinstance(v, np.ndarray))
