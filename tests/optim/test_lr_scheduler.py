@@ -40,7 +40,10 @@ def three_stages(lib, opt):
 CASES = [
     ("StepLR", "SGD", lambda lib, o: lib.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5)),
     ("MultiStepLR", "SGD", lambda lib, o: lib.optim.lr_scheduler.MultiStepLR(o, [2, 5, 5, 9], gamma=0.3)),
+    ("StepLR-every-epoch", "Adam", lambda lib, o: lib.optim.lr_scheduler.StepLR(o, step_size=1, gamma=0.9)),
+    ("MultiStepLR-unsorted", "Adam", lambda lib, o: lib.optim.lr_scheduler.MultiStepLR(o, [8, 3], gamma=0.5)),
     ("ExponentialLR", "Adam", lambda lib, o: lib.optim.lr_scheduler.ExponentialLR(o, gamma=0.85)),
+    ("ExponentialLR-growing", "SGD", lambda lib, o: lib.optim.lr_scheduler.ExponentialLR(o, gamma=1.05)),
     ("Cosine", "SGD", lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingLR(o, T_max=5)),
     ("Cosine-eta_min", "Adam", lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.02)),
     ("LambdaLR", "SGD", lambda lib, o: lib.optim.lr_scheduler.LambdaLR(o, lambda_schedule)),
@@ -221,3 +224,18 @@ def test_recursive_cosine_drifts_from_the_closed_form_like_pytorchs() -> None:
         lrs.append((ours.get_last_lr()[0], theirs.get_last_lr()[0]))
     np.testing.assert_allclose(*zip(*lrs), rtol=RTOL, atol=1e-15)
     assert lrs[3][0] == pytest.approx(0.1 * (1 - np.cos(np.pi / 3)) / 2)     # epoch 4 climbs back up
+
+
+def test_two_schedulers_on_one_optimizer_compose_like_pytorchs() -> None:
+    rates = []
+    for lib in (mg, torch):
+        opt = make_optimizer(lib, "SGD")
+        decay = lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+        steps = lib.optim.lr_scheduler.MultiStepLR(opt, milestones=[3, 6], gamma=0.5)
+        rates.append([])
+        for _ in range(10):
+            opt.step()
+            decay.step()
+            steps.step()
+            rates[-1].append(opt.param_groups[0]["lr"])
+    np.testing.assert_allclose(rates[0], rates[1], rtol=RTOL)
