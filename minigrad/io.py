@@ -81,8 +81,13 @@ def _split(obj: Any, arrays: list, path: str, open_containers: set) -> dict:
         finally:
             open_containers.discard(id(obj))
     if isinstance(obj, Tensor):
+        from minigrad.nn import Parameter            # nn sits above io; imported only when needed
+
+        if type(obj) not in (Tensor, Parameter):
+            raise TypeError(f"save: cannot store the {type(obj).__name__} at {_where(path)} (it would come back "
+                            f"as a plain Tensor); convert it first")
         arrays.append(_array_to_store(obj.data, path))
-        kind = "parameter" if type(obj).__name__ == "Parameter" else "tensor"
+        kind = "parameter" if type(obj) is Parameter else "tensor"
         return {kind: f"a{len(arrays) - 1}", "requires_grad": obj.requires_grad}
     if isinstance(obj, np.generic):
         arrays.append(_array_to_store(np.asarray(obj), path))
