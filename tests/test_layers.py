@@ -20,8 +20,9 @@ LAYERS = [
     ("engine", ["minigrad.autograd"]),
     ("tensor", ["minigrad.tensor"]),
     ("library", ["minigrad.creation", "minigrad.gradcheck", "minigrad.functional",
-                 "minigrad.io", "minigrad.data", "minigrad.viz_notes"]),
-    ("models and tools", ["minigrad.nn", "minigrad.optim", "minigrad.viz", "minigrad.interop"]),
+                 "minigrad.data", "minigrad.viz_notes"]),
+    ("models and tools", ["minigrad.nn", "minigrad.optim", "minigrad.io", "minigrad.viz",
+                          "minigrad.interop"]),
     ("package", ["minigrad"]),
 ]
 
