@@ -7,6 +7,8 @@ kernels (KH, KW, C, O) <-> (O, C, KH, KW).
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -15,6 +17,7 @@ import minigrad as mg
 import minigrad.functional as F
 from examples.conv_worked_example import (backward_steps, col2im, forward_steps, geometry, im2col,
                                           main, same_padding)
+from tests.docs.markdown import ROOT, blocks, run_python_blocks
 
 RTOL = 1e-10          # float64 on both sides; sums of at most a few hundred products
 
@@ -160,3 +163,46 @@ def test_worked_example_script_prints_every_step_and_agrees(capsys) -> None:
     assert out.rstrip().endswith("db: True")
     main(["--dilation", "2", "--size", "9", "--stride", "3", "--padding", "0"])
     assert capsys.readouterr().out.rstrip().endswith("db: True")
+
+
+CONV_MD = ROOT / "docs" / "conv.md"
+
+
+def test_the_shape_table_of_conv_md() -> None:
+    """x (2, 5, 5, 3), k (3, 3, 3, 4), S = 2, P = 1: every row of the table, computed."""
+    x, k, b = np.ones((2, 5, 5, 3)), np.ones((3, 3, 3, 4)), np.ones(4)
+    steps = backward_steps(x, k, np.ones((2, 3, 3, 4)), 2, (1, 1), 1)
+    cols = im2col(steps["x_pad"], 3, 2, 1)
+    computed = {"`x_pad`": steps["x_pad"].shape, "`cols` (im2col, below)": cols.shape,
+                "`z`": forward_steps(x, k, b, 2, (1, 1), 1)["z"].shape, "`g_z = dilate(g, 2)`": steps["g_z"].shape,
+                "`gamma` (pad `K - 1 = 2`)": steps["gamma"].shape, "`kappa`": steps["kappa"].shape,
+                "`dL/dx` (crop 1)": steps["dx"].shape, "`dL/dk`": steps["dk"].shape}
+    text = CONV_MD.read_text()
+    rows = dict(re.findall(r"^\| (.+?) \| (.+?) \|$", text[text.index("## Shapes at every step"):], re.M))
+    for name, shape in computed.items():
+        assert rows[name].startswith(str(shape)), name
+    assert rows["`cols` (im2col, below)"].endswith(f"ones column {(cols.shape[0], cols.shape[1] + 1)}")
+    assert rows["`convolve(kappa, gamma, 1)`"].startswith(str(steps["dx_pad_short"].shape))
+    assert rows["`dk_full` (`convolve(g_z, x_pad, 1)`)"].startswith(f"{steps['dk_full'].shape[0]}x")
+
+
+def test_conv_md_shows_the_arrays_the_worked_example_prints() -> None:
+    """Every row of every array in 'Worked example 2' is the script's, number for number."""
+    x = np.arange(1.0, 37.0).reshape(1, 6, 6, 1)
+    k = np.random.default_rng(0).integers(-2, 3, (3, 3, 1, 1)).astype(float)
+    g = np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
+    steps = backward_steps(x, k, g, 2, (1, 1), 1)
+    text = CONV_MD.read_text()
+    section = text[text.index("## Worked example 2"):text.index("## Shapes at every step")]
+    planes = [k[:, :, 0, 0]] + [steps[n][0, :, :, 0] for n in ("g", "g_z", "gamma", "dx_pad_short", "dx_pad", "dx")]
+    planes += [steps[n][:, :, 0, 0] for n in ("dk_full", "dk", "kappa")]
+    for plane in planes:
+        for row in plane.astype(int):
+            assert re.search(r"\[\s*" + r"\s+".join(map(str, row)) + r"\s*\]", section), row
+    assert "`db = 1 + ... + 9 = 45`" in section and steps["db"][0] == 45
+
+
+def test_worked_example_1_block_prints_what_conv_md_shows(capsys) -> None:
+    run_python_blocks(CONV_MD, {})
+    shown = next(code for _, code in blocks(CONV_MD, "text") if code.startswith("[[-4.0"))
+    assert capsys.readouterr().out == shown
