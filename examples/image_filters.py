@@ -57,13 +57,12 @@ def plot_filters(results: dict[str, np.ndarray], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 3, figsize=(9, 7))
+    fig, axes = plt.subplots(2, 3, figsize=(9, 7.2), layout="constrained")   # titles never overlap
     for ax, (name, out) in zip(axes.flat, results.items()):
         ax.imshow(np.clip(out[0], 0, 1))                       # RGB as is: no colour shift
         ax.set_title(name)
         ax.axis("off")
-    fig.suptitle("Table 1 kernels applied per channel with convolve (P=1, S=1)")
-    fig.tight_layout()
+    fig.suptitle("Table 1 kernels applied per channel with convolve (P=1, S=1)", fontsize=13)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
