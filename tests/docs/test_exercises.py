@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+import minigrad as mg
+
 from minigrad.autograd import OPS
 from tests.docs.markdown import ROOT, blocks, run_python_blocks
 from tests.docs.test_conv_formulas import kernel_to_torch, pytorch_conv_and_grads, to_nchw
@@ -103,3 +105,16 @@ def test_exercise_4_prints_the_report_the_page_shows(capsys) -> None:
     assert shown[0] == printed[-1]
     analytic, numeric = map(float, re.search(r"analytic (\S+), numeric (\S+) ", printed[-1]).groups())
     assert numeric == pytest.approx(analytic / 2, rel=1e-4)          # the tie: half of the cotangent
+
+
+def test_exercise_2_passes_gradcheck(solutions):
+    x, k, b = (mg.randn(*s, requires_grad=True) for s in ((1, 6, 6, 2), (3, 3, 2, 3), (3,)))
+    op = solutions["SeedConv2d"]
+    assert mg.gradcheck(lambda x, k, b: op.apply(x, k, b, stride=2, padding=1), [x, k, b])
+
+
+def test_exercise_3_gradcheck_names_input_0(solutions):
+    x, k, b = (mg.randn(*s, requires_grad=True) for s in ((1, 6, 6, 2), (3, 3, 2, 3), (3,)))
+    op = solutions["BuggySeedConv2d"]
+    with pytest.raises(mg.GradcheckError, match=r"input 0 \(shape \(1, 6, 6, 2\)\)"):
+        mg.gradcheck(lambda x, k, b: op.apply(x, k, b, stride=2, padding=1), [x, k, b])
