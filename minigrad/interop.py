@@ -294,11 +294,11 @@ def op_layout(where: str, name: str, attrs: dict, layouts: list, shapes: list):
     if name in UNARY:
         return layouts[0]
     if name in BINARY:
-        kinds = {lay for lay, shape in zip(layouts, shapes) if shape not in (None, ())}
+        kinds = list(dict.fromkeys(lay for lay, shape in zip(layouts, shapes) if shape not in (None, ())))
         if len(kinds) > 1:
             raise ValueError(f"{where}: {name} of a {' and a '.join(map(_describe, kinds))} tensor "
                              f"broadcasts differently in NHWC and NCHW")
-        return kinds.pop() if kinds else PLAIN
+        return kinds[0] if kinds else PLAIN
     if name == "flatten":
         return _flatten_layout(where, layouts[0], attrs["start_dim"], attrs["end_dim"], shapes[0])
     if name == "reshape":
@@ -942,7 +942,7 @@ class CompareReport:
         else:
             lines.append(f"first divergent: {self.first_divergent.name} ({self.first_quantity})")
         lines.extend(f"hint: {hint}" for hint in self.hints)
-        return "\n".join(lines)
+        return "\n".join(line.rstrip() for line in lines)
 
 
 def compare(model: nn.Module, torch_model=None, x: Any = None, target: Any = None, loss: str = "sum",
@@ -1124,9 +1124,9 @@ def _hints(report: CompareReport, call: Call, torch_layer, prediction: np.ndarra
         if np.unique(window_input).size < window_input.size:
             hints.append("max-pool ties: the input holds equal values; with ties minigrad and PyTorch send "
                          "the gradient to the first maximum of each window, another rule sends it elsewhere")
-    if loss == "bce" and report.first_quantity != "output":
+    if loss == "bce":
         if np.any(prediction <= BCE_CLAMP) or np.any(prediction >= 1.0):
-            hints.append("BCE clamp: some probabilities are 0 or 1, where BCE clamps its log terms at -100; "
-                         "the gradient there depends on how each side differentiates the clamp, so "
+            hints.append("BCE clamp: some probabilities are exactly 0 or 1, where BCE clamps its log terms "
+                         "at -100; a model or loss that clamps or rounds differently there diverges, so "
                          "compare on inputs that do not saturate the sigmoid")
     return hints

@@ -139,3 +139,21 @@ def test_compare_rejects_an_unknown_loss_and_a_missing_target() -> None:
         interop.compare(model, None, x, loss="hinge")
     with pytest.raises(ValueError, match=r"compare: loss='mse' needs a target"):
         interop.compare(model, None, x, loss="mse")
+
+
+class ClampedSigmoid(torch.nn.Module):
+    """A 'safe' sigmoid that keeps p in [1e-7, 1 - 1e-7]: differs from Sigmoid only when saturated."""
+
+    def forward(self, x):
+        return torch.sigmoid(x).clamp(1e-7, 1 - 1e-7)
+
+
+def test_saturated_bce_gets_the_clamp_hint() -> None:
+    model = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()).double()
+    model[0].weight.data[...] = 100.0                       # p = 1.0 exactly for the first sample
+    twin = interop.to_torch(model, (2, 2))
+    twin[1] = ClampedSigmoid()
+    report = interop.compare(model, twin, np.array([[1.0, 1.0], [0.1, -0.2]]),
+                             target=np.array([[0.0], [1.0]]), loss="bce")
+    assert report.first_divergent.name == "1: Sigmoid"
+    assert any(h.startswith("BCE clamp") for h in report.hints)

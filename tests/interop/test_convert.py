@@ -177,7 +177,7 @@ class Broadcasting(nn.Module):
 def test_unsupported_parts_are_named_with_class_and_path() -> None:
     with pytest.raises(ValueError, match=r"to_torch: \(root\): OwnWeight holds its own parameters or buffers \(scale\)"):
         interop.to_torch(OwnWeight(), (1, 3))
-    with pytest.raises(ValueError, match=r"\(root\): Broadcasting \(add\): add of a 4-D image and a plain tensor"):
+    with pytest.raises(ValueError, match=r"\(root\): Broadcasting \(add\): add of a 4-D image and a plain tensor broadcasts differently"):
         interop.to_torch(Broadcasting(), (1, 4, 4, 3))
     with pytest.raises(ValueError, match=r"1: Linear: a Linear applied to a 4-D map"):
         interop.to_torch(nn.Sequential(nn.Conv2d(1, 2, 1), nn.Linear(2, 2)), (1, 3, 3, 1))
