@@ -2,6 +2,7 @@
 outputs and parameter gradients match within 1e-8, layouts, and the errors users get."""
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
@@ -101,7 +102,9 @@ def test_from_torch_twin_matches_and_round_trips_exactly(name) -> None:
         for key, buffer in net.named_buffers():
             if buffer.is_floating_point():
                 buffer.uniform_(0.5, 1.5)
+    net.eval()
     model = interop.from_torch(net, shape)
+    assert model.training is False and net.training is False          # modes are kept
     _assert_twins(model, net, shape)
     back = interop.to_torch(model, shape).state_dict()
     for key, value in net.state_dict().items():
@@ -210,3 +213,20 @@ def test_minigrad_never_imports_torch_and_interop_says_how_to_install_it() -> No
             "except ImportError as e:\n    print(e)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install torch" in result.stdout
+
+
+def test_grouped_conv_converts_when_minigrad_has_groups_and_says_so_otherwise() -> None:
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(4, 6, 3, groups=2), torch.nn.ReLU(), torch.nn.Flatten(),
+                              torch.nn.Linear(6 * 3 * 4, 2)).double()
+    shape = (2, 5, 6, 4)
+    if "groups" not in inspect.signature(nn.Conv2d).parameters:
+        with pytest.raises(ValueError, match=r"from_torch: 0: Conv2d: groups=2 is not supported by this "
+                                             r"minigrad's nn.Conv2d"):
+            interop.from_torch(net, shape)
+        return
+    model = interop.from_torch(net, shape)
+    assert model[0].weight.shape == (3, 3, 2, 6)                    # (KH, KW, C_in/G, C_out)
+    _assert_twins(model, net, shape)
+    back = interop.to_torch(model, shape).state_dict()
+    assert all(torch.equal(back[k], v) for k, v in net.state_dict().items())
