@@ -330,7 +330,7 @@ def op_layout(where: str, name: str, attrs: dict, layouts: list, shapes: list):
                              f"layout-preserving PyTorch equivalent")
         return layouts[0]
     raise ValueError(f"{where}: the op {name!r} cannot be translated; supported between layers: "
-                     f"{', '.join(UNARY + BINARY + REDUCTIONS + ('flatten', 'pad', 'cat'))}")
+                     f"{', '.join(UNARY + BINARY + REDUCTIONS + ('flatten', 'reshape', 'pad', 'cat'))}")
 
 
 def _dims_to(mapping: dict, attrs: dict, ndim: int) -> dict:
@@ -388,7 +388,7 @@ def _torch_functions(torch) -> dict[str, Callable]:
             "neg": operator.neg, "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
             "exp": torch.exp, "clone": torch.clone, "leaky_relu": torch.nn.functional.leaky_relu,
             "flatten": torch.flatten, "mean": reduction(torch.mean), "sum": reduction(torch.sum),
-            "amax": reduction(torch.amax), "cat": torch.cat,
+            "amax": reduction(torch.amax), "cat": torch.cat, "reshape": torch.reshape,
             "pad": lambda x, pad, value=0.0: torch.nn.functional.pad(x, pad, value=value)}
 
 
@@ -425,7 +425,7 @@ class Trace:
     keep_alive: list
 
     def layout_of(self, tensor: Any):
-        return self.layouts.get(id(tensor), default_layout(np.shape(getattr(tensor, "data", tensor))))
+        return _layout_of(self.layouts, tensor)
 
     def input_layouts(self) -> dict:
         """path -> input layout of the first call of each table layer."""
@@ -433,6 +433,11 @@ class Trace:
         for call in self.calls:
             seen.setdefault(call.path, call.input_layout)
         return seen
+
+
+def _layout_of(layouts: dict, value: Any):
+    """The recorded layout of a value, else the one its shape implies (4-D: an image)."""
+    return layouts.get(id(value), default_layout(np.shape(getattr(value, "data", value))))
 
 
 def trace(model: nn.Module, x: Tensor, *, conversion: bool = True) -> Trace:
@@ -447,7 +452,7 @@ def trace(model: nn.Module, x: Tensor, *, conversion: bool = True) -> Trace:
     original_apply = Op.__dict__["apply"]
 
     def layout_of(value):
-        return layouts.get(id(value), default_layout(np.shape(getattr(value, "data", value))))
+        return _layout_of(layouts, value)
 
     def recording_apply(cls, *inputs, **attrs):
         out = original_apply.__func__(cls, *inputs, **attrs)
@@ -569,7 +574,7 @@ def _build_torch(torch, module: nn.Module, path: str, record: Trace):
     if path not in record.frames:
         raise ValueError(f"to_torch: {_label(path, module)} is not a supported layer and was not "
                          f"called when tracing the model; supported: {', '.join(CONVERTERS)}")
-    graph = _fx_graph(torch, record.frames[path], record)
+    graph = _fx_graph(torch, record.frames[path])
     root = torch.nn.Module()
     for name, child in children.items():
         root.add_module(name, child)
@@ -579,7 +584,8 @@ def _build_torch(torch, module: nn.Module, path: str, record: Trace):
     return twin
 
 
-def _fx_graph(torch, frame: _Frame, record: Trace):
+def _fx_graph(torch, frame: _Frame):
+    """The torch.fx graph replaying a hand-written forward's recorded calls and ops."""
     functions = _torch_functions(torch)
     graph, env = torch.fx.Graph(), {}
     where = _label(frame.path, frame.module)
@@ -608,7 +614,7 @@ def _fx_graph(torch, frame: _Frame, record: Trace):
         else:
             _, name, inputs, attrs, out = event
             ndim = inputs[0].ndim if isinstance(inputs[0], Tensor) else 0
-            if name == "reshape":
+            if name == "reshape" and ndim == 4:                  # op_layout allowed only (N, -1)
                 name, attrs = "flatten", {"start_dim": 1}
             attrs = _pad_spec(attrs, ndim, MINIGRAD_DIM) if name == "pad" else _dims_to(TORCH_DIM, attrs, ndim)
             node = graph.call_function(functions[name], tuple(resolve(a) for a in inputs), attrs)

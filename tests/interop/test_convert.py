@@ -230,3 +230,23 @@ def test_grouped_conv_converts_when_minigrad_has_groups_and_says_so_otherwise() 
     _assert_twins(model, net, shape)
     back = interop.to_torch(model, shape).state_dict()
     assert all(torch.equal(back[k], v) for k, v in net.state_dict().items())
+
+
+class ReshapeNet(nn.Module):
+    """reshape(N, -1) of a map is a flatten (permuted for the Linear); a plain reshape stays one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 2)
+        self.fc = nn.Linear(3 * 3 * 4, 6)
+
+    def forward(self, x):
+        y = self.fc(self.conv(x).reshape(x.shape[0], -1))
+        return y.reshape(x.shape[0], 2, 3).sum(dim=2).tanh()
+
+
+def test_reshape_in_a_hand_written_forward() -> None:
+    model = ReshapeNet()
+    twin = interop.to_torch(model, (2, 4, 5, 2))
+    assert "torch.flatten" in twin.code and "torch.reshape" in twin.code
+    _assert_twins(model, twin, (2, 4, 5, 2))
