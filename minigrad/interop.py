@@ -766,10 +766,12 @@ def _torch_inputs(torch, torch_model, input_shape: tuple) -> dict:
         seen.setdefault(id(module), args)
     for module in torch_model.modules():
         handles.append(module.register_forward_pre_hook(remember))
-    dtype = next((p.dtype for p in torch_model.parameters() if p.is_floating_point()), torch.float32)
+    first = next((p for p in torch_model.parameters() if p.is_floating_point()), None)
+    dtype, device = (torch.float32, "cpu") if first is None else (first.dtype, first.device)
     shape = tuple(input_shape)
     try:
-        torch_model(torch.zeros(shape[:1] + shape[-1:] + shape[1:-1] if len(shape) == 4 else shape, dtype=dtype))
+        torch_model(torch.zeros(shape[:1] + shape[-1:] + shape[1:-1] if len(shape) == 4 else shape,
+                                dtype=dtype, device=device))
     finally:
         for handle in handles:
             handle.remove()
