@@ -2,12 +2,14 @@
 
     python -m examples.casting.train --data DIR [--model {simplenet,improved}] [--epochs 15]
         [--batch-size 16] [--lr 0.002] [--image-size 128] [--no-augment] [--device auto]
-        [--seed 0] [--out outputs/casting]
+        [--seed 0] [--out outputs/casting] [--export-minigrad]
 
 DIR holds train/ and test/, each with def_front/ and ok_front/ (Kaggle's casting_data, or
 ``python -m examples.casting.make_synthetic``). The test split is the validation set.
 Writes into --out: samples.png, best.pt (the checkpoint with the lowest validation loss),
-curves.png, confusion_matrix.png, misclassified.png, model.txt and metrics.json.
+curves.png, confusion_matrix.png, misclassified.png, model.txt and metrics.json; with
+--export-minigrad also minigrad.npz, the trained model converted to its minigrad twin (NHWC)
+by ``minigrad.interop.from_torch`` (check it with ``python -m examples.casting.evaluate_minigrad``).
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ from examples.casting.models import (MODELS, PARAMETER_LIMIT, build_model, check
                                      trainable_parameters)
 from examples.casting.report import (binary_metrics, plot_confusion, plot_curves,
                                      plot_misclassified, plot_samples)
+import minigrad as mg
+from minigrad import interop
 from minigrad.io import atomic_write
 
 
@@ -42,6 +46,14 @@ def pick_device(name: str) -> torch.device:
 def save_checkpoint(state: dict, path: Path) -> None:
     """torch.save via minigrad's atomic write: a crash never leaves half a checkpoint."""
     atomic_write(path, lambda f: torch.save(state, f))
+
+
+def export_minigrad(model: nn.Module, name: str, image_size: int, path: Path) -> Path:
+    """Save the minigrad twin of the trained ``model`` (its state_dict, NHWC layouts) with the
+    model name and image size that rebuild it: see evaluate_minigrad.load_twin."""
+    twin = interop.from_torch(model.cpu(), (1, image_size, image_size, 1))
+    mg.save(dict(model=twin.state_dict(), name=name, image_size=image_size), path)
+    return path
 
 
 @torch.no_grad()
@@ -126,6 +138,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes, default 0")
     parser.add_argument("--out", type=Path, default=Path("outputs/casting"), help="output folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--export-minigrad", action="store_true",
+                        help="also save the trained model as a minigrad checkpoint, minigrad.npz")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0 or args.image_size < 8:
         parser.error("--epochs and --batch-size must be >= 1, --lr > 0 and --image-size >= 8")
@@ -162,6 +176,9 @@ def run(args: argparse.Namespace) -> dict:
     plot_confusion(metrics["confusion_matrix"], args.out / "confusion_matrix.png")
     plot_misclassified(val_ds, labels, probs, args.out / "misclassified.png")
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    if args.export_minigrad:
+        path = export_minigrad(model, args.model, args.image_size, args.out / "minigrad.npz")
+        print(f"minigrad twin saved to {path}")
     return metrics
 
 

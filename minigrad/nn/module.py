@@ -9,6 +9,7 @@ import numpy as np
 
 from minigrad import autograd
 from minigrad.autograd import no_grad
+from minigrad.nn.layouts import check_not_pytorch
 from minigrad.tensor import Tensor, zero_grads
 
 
@@ -159,6 +160,7 @@ class Module:
     def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
         """Copy arrays into the parameters and buffers; one error lists every problem."""
         own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
+        check_not_pytorch(state_dict, {name: t.shape for name, t in own.items()}, type(self).__name__)
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         mismatched = [f"{name}: checkpoint {np.shape(state_dict[name])}, model {own[name].shape}"

@@ -153,3 +153,32 @@ def test_cli_help_and_bad_arguments() -> None:
         assert flag in result.stdout
     with pytest.raises(SystemExit):
         train.parse_args(["--data", "x", "--epochs", "0"])
+
+
+def _check_minigrad_evaluation(tiny_data, out, model, capsys) -> None:
+    from examples.casting import evaluate_minigrad
+    result = evaluate_minigrad.evaluate(tiny_data, out, batch_size=4, compare_batch=3)
+    assert result["images"] == 6 and result["labels_agree"] == 6
+    assert result["max_probability_difference"] < 1e-5              # float32 twins
+    assert result["minigrad_accuracy"] == result["pytorch_accuracy"]
+    printed = capsys.readouterr().out
+    assert "6/6 predicted labels agree" in printed and "compare: loss minigrad" in printed
+    twin, state = evaluate_minigrad.load_twin(out / "minigrad.npz")
+    assert state["name"] == model and state["image_size"] == 32
+
+
+def test_export_minigrad_twin_predicts_the_same_labels(tiny_data, tmp_path, capsys) -> None:
+    out = tmp_path / "simplenet"
+    train.main(["--data", str(tiny_data), "--model", "simplenet", "--epochs", "1", "--batch-size", "4",
+                "--image-size", "32", "--device", "cpu", "--out", str(out), "--quiet", "--export-minigrad"])
+    assert (out / "minigrad.npz").exists()
+    _check_minigrad_evaluation(tiny_data, out, "simplenet", capsys)
+
+
+def test_improved_model_exports_with_its_hand_written_pooling(tiny_data, tmp_path, capsys) -> None:
+    """ImprovedNet's GlobalAvgMaxPool (mean, amax, torch.cat) is traced; no training needed."""
+    torch.manual_seed(0)
+    model = models.build_model("improved", 32).eval()
+    torch.save(dict(model=model.state_dict()), tmp_path / "best.pt")
+    train.export_minigrad(model, "improved", 32, tmp_path / "minigrad.npz")
+    _check_minigrad_evaluation(tiny_data, tmp_path, "improved", capsys)
