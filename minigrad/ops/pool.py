@@ -62,10 +62,22 @@ def pooled_size(length: int, K: int, S: int, P: int, D: int, ceil_mode: bool) ->
     return out
 
 
+class _Placed:
+    """What the references ask of a placement of windows: ``positions(axis, o, padding)``, the
+    input positions along ``axis`` of output ``o``'s window, as a range."""
+
+    def rows(self, oh: int, padding: bool = False) -> range:
+        """Input rows window row ``oh`` covers; with ``padding``, its padded rows too."""
+        return self.positions(0, oh, padding)
+
+    def cols(self, ow: int, padding: bool = False) -> range:
+        return self.positions(1, ow, padding)
+
+
 @dataclass(frozen=True)
-class Windows:
-    """Where the windows of a pooling lie: output pixel (oh, ow) covers input rows
-    oh*S - P + i*D, i < K (the same along W), of which ``rows``/``cols`` keep those inside."""
+class Windows(_Placed):
+    """Where the windows of a pooling lie: output row oh covers input rows oh*S - P + i*D,
+    i < K (the same along W); ``positions`` keeps those inside the input (or the padding)."""
     size: tuple            # input (H, W)
     K: tuple
     S: tuple
@@ -73,39 +85,32 @@ class Windows:
     D: tuple
     out: tuple             # (OH, OW)
 
-    def _positions(self, axis: int, o: int, padding: bool) -> range:
+    def positions(self, axis: int, o: int, padding: bool = False) -> range:
         L, K, S, P, D = (v[axis] for v in (self.size, self.K, self.S, self.P, self.D))
         low, high = (-P, L + P) if padding else (0, L)
         start = o * S - P
         skipped = max(0, -(-(low - start) // D))                 # taps before ``low``
         return range(start + skipped * D, min(start + D * (K - 1) + 1, high), D)
 
-    def rows(self, oh: int, padding: bool = False) -> range:
-        """Input rows window row ``oh`` covers; with ``padding``, the padded rows too."""
-        return self._positions(0, oh, padding)
-
-    def cols(self, ow: int, padding: bool = False) -> range:
-        return self._positions(1, ow, padding)
-
     @property
     def pads(self) -> tuple:
         """((top, bottom), (left, right)): P, and at the bottom/right enough for the last
-        window (ceil mode may reach past the padding)."""
-        return tuple((self.P[a], max(self.P[a], (self.out[a] - 1) * self.S[a] + self.D[a] * (self.K[a] - 1)
-                                     + 1 - self.P[a] - self.size[a])) for a in range(2))
+        window (a ceil-mode window may reach past the padding)."""
+        reach = [(self.out[a] - 1) * self.S[a] + self.D[a] * (self.K[a] - 1) + 1 for a in range(2)]
+        return tuple((self.P[a], max(self.P[a], reach[a] - self.P[a] - self.size[a])) for a in range(2))
 
     def first_tap(self) -> np.ndarray:
         """(OH, OW): the number i*KW + j of each window's first tap inside the input."""
-        i, j = (np.array([(self.rows, self.cols)[a](o).start - o * self.S[a] + self.P[a]
-                          for o in range(self.out[a])]) // self.D[a] for a in range(2))
+        i, j = (np.array([(self.positions(a, o).start - o * self.S[a] + self.P[a]) // self.D[a]
+                          for o in range(self.out[a])]) for a in range(2))
         return i[:, None] * self.K[1] + j[None, :]
 
     def divisors(self, count_include_pad: bool, divisor_override) -> np.ndarray:
         """(OH, OW): what each window's sum is divided by in an average."""
         if divisor_override is not None:
             return np.full(self.out, divisor_override)
-        h, w = (np.array([len((self.rows, self.cols)[a](o, count_include_pad))
-                          for o in range(self.out[a])]) for a in range(2))
+        h, w = (np.array([len(self.positions(a, o, count_include_pad)) for o in range(self.out[a])])
+                for a in range(2))
         return h[:, None] * w[None, :]
 
 
@@ -124,7 +129,7 @@ def pool_windows(name: str, shape: tuple, kernel_size, stride=None, padding=0, d
                          f"(input {shape}, padding {padding})")
     windows = Windows(size, K, S, P, D, out)
     for a, what in enumerate(("row", "column")):
-        empty = [o for o in range(out[a]) if not (windows.rows, windows.cols)[a](o)]
+        empty = [o for o in range(out[a]) if not windows.positions(a, o)]
         if empty:
             raise ValueError(f"{name}: the window of output {what} {empty[0]} covers only padding "
                              f"(kernel_size={kernel_size}, dilation={dilation}, padding={padding}, "
@@ -134,7 +139,7 @@ def pool_windows(name: str, shape: tuple, kernel_size, stride=None, padding=0, d
 
 
 @dataclass(frozen=True)
-class AdaptiveWindows:
+class AdaptiveWindows(_Placed):
     """Adaptive pooling's windows: output row i covers input rows floor(i*H/OH) up to
     ceil((i+1)*H/OH) (PyTorch's rule), the same along W; no padding, no dilation."""
     size: tuple
@@ -146,13 +151,9 @@ class AdaptiveWindows:
         starts, ends = o * L // n, -(-(o + 1) * L // n)
         return starts, ends - starts
 
-    def rows(self, oh: int, padding: bool = False) -> range:
-        starts, counts = self.bounds(0)
-        return range(starts[oh], starts[oh] + counts[oh])
-
-    def cols(self, ow: int, padding: bool = False) -> range:
-        starts, counts = self.bounds(1)
-        return range(starts[ow], starts[ow] + counts[ow])
+    def positions(self, axis: int, o: int, padding: bool = False) -> range:
+        starts, counts = self.bounds(axis)                       # (no padding to include)
+        return range(starts[o], starts[o] + counts[o])
 
 
 def adaptive_windows(name: str, shape: tuple, output_size) -> AdaptiveWindows:
@@ -201,6 +202,12 @@ def max_pool2d_vjp_reference(g: np.ndarray, indices: np.ndarray, input_shape: tu
     return gx.reshape(input_shape)
 
 
+def _divisor(windows, oh: int, ow: int, count_include_pad: bool, divisor_override) -> int:
+    if divisor_override is not None:
+        return divisor_override
+    return len(windows.rows(oh, count_include_pad)) * len(windows.cols(ow, count_include_pad))
+
+
 def avg_pool2d_reference(x: np.ndarray, windows, count_include_pad: bool = True,
                          divisor_override=None) -> np.ndarray:
     """x (N,H,W,C) -> (N,OH,OW,C): each window's sum over the input, divided by the override,
@@ -209,8 +216,7 @@ def avg_pool2d_reference(x: np.ndarray, windows, count_include_pad: bool = True,
     for oh in range(windows.out[0]):
         for ow in range(windows.out[1]):
             rows, cols = windows.rows(oh), windows.cols(ow)
-            divisor = (divisor_override if divisor_override is not None else
-                       len(windows.rows(oh, count_include_pad)) * len(windows.cols(ow, count_include_pad)))
+            divisor = _divisor(windows, oh, ow, count_include_pad, divisor_override)
             y[:, oh, ow] = x[:, _index(rows), _index(cols)].sum(axis=(1, 2)) / divisor
     return y
 
@@ -222,8 +228,7 @@ def avg_pool2d_vjp_reference(g: np.ndarray, windows, input_shape: tuple,
     for oh in range(windows.out[0]):
         for ow in range(windows.out[1]):
             rows, cols = windows.rows(oh), windows.cols(ow)
-            divisor = (divisor_override if divisor_override is not None else
-                       len(windows.rows(oh, count_include_pad)) * len(windows.cols(ow, count_include_pad)))
+            divisor = _divisor(windows, oh, ow, count_include_pad, divisor_override)
             gx[:, _index(rows), _index(cols)] += g[:, oh, ow, None, None, :] / divisor
     return gx
 
@@ -267,7 +272,8 @@ class MaxPool2d(Op):
     @staticmethod
     def vjp(g, saved, needs_input_grad):
         winner, padded_shape, w = saved
-        gxp = pool_fast.route_to_winners(g, winner, padded_shape, w.K, w.S, w.D, w.out)  # dy/dx = 1 at the max
+        # dy/dx = 1 at each window's maximum, 0 elsewhere
+        gxp = pool_fast.route_to_winners(g, winner, padded_shape, w.K, w.S, w.D, w.out)
         return (crop(gxp, w.pads),)
 
 
@@ -298,7 +304,8 @@ class AvgPool2d(Op):
     @staticmethod
     def vjp(g, saved, needs_input_grad):
         divisor, padded_shape, w = saved
-        gxp = pool_fast.spread_over_windows(g / divisor, padded_shape, w.K, w.S, w.out)  # dy/dx = 1/divisor
+        # dy/dx = 1/divisor for every position of the window
+        gxp = pool_fast.spread_over_windows(g / divisor, padded_shape, w.K, w.S, w.out)
         return (crop(gxp, w.pads),)
 
 
