@@ -24,14 +24,57 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     return conv.Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation)
 
 
-def max_pool2d(x: Tensor, kernel_size, stride=None, padding: int = 0) -> Tensor:
-    """x (N,H,W,C) -> (N,OH,OW,C); the gradient goes to the first maximum of each window."""
-    return pool.MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """x (N,H,W,C) -> (N,OH,OW,C), the maximum of each window (padding never wins);
+    OH = floor((H + 2P - D(K-1) - 1) / S) + 1, ceil in ``ceil_mode`` (the last window must
+    start inside the input or the left padding). The gradient goes to each window's first
+    maximum, or to its last NaN (a NaN wins, as in PyTorch).
+
+    ``return_indices=True`` also returns PyTorch's per-plane flat index h*W + w of each
+    maximum, int64, shaped (N,OH,OW,C) like the output (what ``max_unpool2d`` takes); it is
+    computed by a second scan of the windows, as an op has a single output.
+    """
+    attrs = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation,
+                 ceil_mode=ceil_mode)
+    y = pool.MaxPool2d.apply(x, **attrs)
+    return (y, as_tensor(pool.max_pool2d_indices(as_tensor(x).data, **attrs))) if return_indices else y
 
 
-def avg_pool2d(x: Tensor, kernel_size, stride=None, padding: int = 0) -> Tensor:
-    """x (N,H,W,C) -> (N,OH,OW,C); zero padding counts in the average (PyTorch's default)."""
-    return pool.AvgPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
+def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """x (N,H,W,C) -> (N,OH,OW,C), each window's sum divided by ``divisor_override`` or by
+    the window's size: with its zero padding (``count_include_pad``, PyTorch's default) or
+    without. In ``ceil_mode`` the part of the last window past the padding never counts."""
+    return pool.AvgPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
+                                ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+                                divisor_override=divisor_override)
+
+
+def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
+    """x (N,H,W,C) -> (N,OH,OW,C): output row i averages input rows floor(i*H/OH) to
+    ceil((i+1)*H/OH) - 1 (the same along W); ``output_size`` an int or a pair, None in a
+    place keeps that input size."""
+    return pool.AdaptiveAvgPool2d.apply(x, output_size=output_size)
+
+
+def adaptive_max_pool2d(x: Tensor, output_size, return_indices: bool = False):
+    """x (N,H,W,C) -> (N,OH,OW,C): the maximum over adaptive_avg_pool2d's windows (first
+    maximum, a NaN wins); ``return_indices=True`` also returns the flat indices h*W + w
+    (int64, (N,OH,OW,C)), from a second scan."""
+    y = pool.AdaptiveMaxPool2d.apply(x, output_size=output_size)
+    if not return_indices:
+        return y
+    return y, as_tensor(pool.adaptive_max_pool2d_indices(as_tensor(x).data, output_size=output_size))
+
+
+def max_unpool2d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """x, indices (N,H,W,C) -> (N,OH,OW,C) zeros with each x put at its index (h*OW + w):
+    the inverse placement of ``max_pool2d(..., return_indices=True)``. OH = (H-1)S - 2P + K
+    unless ``output_size`` ((OH, OW) or (N, OH, OW, C)) says otherwise."""
+    return pool.MaxUnpool2d.apply(x, indices, kernel_size=kernel_size, stride=stride,
+                                  padding=padding, output_size=output_size)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -8,6 +8,7 @@ from minigrad.autograd import no_grad
 from minigrad.creation import ones, zeros
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
+from minigrad.ops import pool
 from minigrad.ops.geometry import as_pair
 from minigrad.tensor import Tensor
 
@@ -77,50 +78,105 @@ class Conv2d(Module):
 
 
 class _Pool(Module):
-    """Shared by MaxPool2d and AvgPool2d, which set ``function`` (F.max_pool2d or F.avg_pool2d)."""
+    """Shared by the windowed pools: arguments checked when the layer is made, kept as given
+    (PyTorch's attributes; ``stride`` is the kernel size when not given).
 
-    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+    Pooling works on any channel count, so a pool cannot tell an NCHW batch from an NHWC one:
+    (N, C, H, W) passes as an image of height C. In a network the layers that know their
+    channels catch it: a Conv2d, BatchNorm2d or Linear before or after the pool refuses the
+    wrong last dimension.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1) -> None:
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        pool.pool_arguments(type(self).__name__, kernel_size, stride, padding, dilation)
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.function(x, self.kernel_size, self.stride, self.padding)
-
-    def extra_repr(self) -> str:
-        stride = self.kernel_size if self.stride is None else self.stride
-        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+    def _given_stride(self):
+        """The stride to pass on: None when it is the kernel's (graph labels stay short)."""
+        return None if self.stride == self.kernel_size else self.stride
 
 
 class MaxPool2d(_Pool):
-    """Max over KxK windows (NHWC)."""
-    function = staticmethod(F.max_pool2d)
+    """Max over KxK windows (NHWC): ``F.max_pool2d`` with PyTorch's arguments; with
+    ``return_indices=True`` the call returns (output, indices) for ``MaxUnpool2d``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__(kernel_size, stride, padding, dilation)
+        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
+
+    def forward(self, x: Tensor):
+        return F.max_pool2d(x, self.kernel_size, self._given_stride(), self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(_Pool):
-    """Mean over KxK windows (NHWC)."""
-    function = staticmethod(F.avg_pool2d)
+    """Mean over KxK windows (NHWC): ``F.avg_pool2d`` with PyTorch's arguments."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool2d(x, self.kernel_size, self._given_stride(), self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average to a fixed output size; the input size must be a multiple of it (or output 1)."""
+class MaxUnpool2d(Module):
+    """Put each value back at its max-pool index, zeros elsewhere (NHWC): ``F.max_unpool2d``;
+    call it as ``unpool(y, indices)`` or ``unpool(y, indices, output_size)``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        K, S, P = pool.unpool_arguments("MaxUnpool2d", kernel_size, stride, padding)
+        self.kernel_size, self.stride, self.padding = K, S, P
+
+    def forward(self, x: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _AdaptivePool(Module):
+    """Pools to a fixed ``output_size`` (an int or a pair; None in a place keeps that size)."""
 
     def __init__(self, output_size) -> None:
         super().__init__()
-        self.output_size = as_pair("AdaptiveAvgPool2d", "output_size", output_size)
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4:
-            raise ValueError(f"AdaptiveAvgPool2d: expected input (N, H, W, C), got shape {x.shape}")
-        (H, W), (OH, OW) = x.shape[1:3], self.output_size
-        if (OH, OW) == (1, 1):
-            return x.mean(dim=(1, 2), keepdim=True)
-        if H % OH or W % OW:
-            raise ValueError(f"AdaptiveAvgPool2d: input {H}x{W} is not a multiple of the output "
-                             f"{OH}x{OW}; only evenly dividing sizes are supported")
-        return F.avg_pool2d(x, (H // OH, W // OW))
+        pool.adaptive_windows(type(self).__name__, (1, 1, 1, 1), output_size)
+        self.output_size = output_size
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_AdaptivePool):
+    """Average to a fixed output size: ``F.adaptive_avg_pool2d`` (PyTorch's window rule)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+
+class AdaptiveMaxPool2d(_AdaptivePool):
+    """Max to a fixed output size: ``F.adaptive_max_pool2d``; ``return_indices`` as MaxPool2d."""
+
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, x: Tensor):
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
 
 
 class _Activation(Module):

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+import minigrad as mg
 import minigrad.functional as F
 from minigrad.ops import activation
 
@@ -97,6 +98,8 @@ def torch_linear(x, w, b=None):
     return torch.nn.functional.linear(x, w.T, b)
 
 
+# distinct per-plane positions in a 5x4 output: max_unpool2d's indices, as max_pool2d gives them
+UNPOOL_INDICES = np.stack([np.random.default_rng(6 + n).permutation(20)[:12] for n in range(2)]).reshape(2, 2, 2, 3)
 DROPOUT_KEEP = np.random.default_rng(5).random((3, 4)) >= 0.3
 
 
@@ -194,6 +197,27 @@ CASES: list[Case] = [
          name="k2"),
     Case("avg_pool2d", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [U((2, 5, 6, 2))], name="k3_s2_pad1",
          torch_fn=torch_pool("avg_pool2d", kernel_size=3, stride=2, padding=1)),
+    Case("max_pool2d", lambda x: F.max_pool2d(x, 2, stride=1, padding=1, dilation=2), [D((1, 5, 6, 2))],
+         name="dilation_pad1", torch_fn=torch_pool("max_pool2d", kernel_size=2, stride=1, padding=1, dilation=2)),
+    Case("max_pool2d", lambda x: F.max_pool2d(x, (3, 2), stride=2, padding=(1, 0), ceil_mode=True), [D((2, 6, 5, 2))],
+         name="ceil_mode_pairs", torch_fn=torch_pool("max_pool2d", kernel_size=(3, 2), stride=2, padding=(1, 0),
+                                                     ceil_mode=True)),
+    Case("avg_pool2d", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+         [U((2, 6, 5, 2))], name="ceil_mode_exclude_pad",
+         torch_fn=torch_pool("avg_pool2d", kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
+    Case("avg_pool2d", lambda x: F.avg_pool2d(x, 2, stride=1, divisor_override=3), [U((1, 3, 4, 2))],
+         name="divisor_override", torch_fn=torch_pool("avg_pool2d", kernel_size=2, stride=1, divisor_override=3)),
+    Case("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (3, 2)), [U((2, 5, 7, 2))], name="overlapping",
+         torch_fn=torch_pool("adaptive_avg_pool2d", output_size=(3, 2))),
+    Case("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (None, 4)), [U((1, 3, 3, 2))],
+         name="none_and_upsampling", torch_fn=torch_pool("adaptive_avg_pool2d", output_size=(None, 4))),
+    Case("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (2, 3)), [D((2, 5, 7, 2))], name="overlapping",
+         torch_fn=torch_pool("adaptive_max_pool2d", output_size=(2, 3))),
+    Case("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, 1), [D((2, 3, 4, 3))], name="global",
+         torch_fn=torch_pool("adaptive_max_pool2d", output_size=1)),
+    Case("max_unpool2d", lambda x: F.max_unpool2d(x, mg.tensor(UNPOOL_INDICES), 2, output_size=(5, 4)),
+         [U((2, 2, 2, 3))], torch_fn=lambda x: nhwc(torch.nn.functional.max_unpool2d(
+             nchw(x), nchw(torch.tensor(UNPOOL_INDICES)), 2, output_size=(5, 4)))),
     Case("linear", lambda x, w, b: F.linear(x, w, b), [U((4, 3)), U((3, 2)), U((2,))], torch_fn=torch_linear),
     Case("linear", lambda x, w: F.linear(x, w), [U((2, 4, 3)), U((3, 5))], torch_fn=torch_linear, name="3d_no_bias"),
     Case("relu", lambda x: x.relu(), [U((3, 4), avoid=(0.0,))]),
