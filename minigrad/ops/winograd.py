@@ -35,7 +35,10 @@ tests/ops/test_winograd.py for the measured bounds).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from minigrad.ops import parallel
 
@@ -69,6 +72,7 @@ TRANSFORMS = {
                   [0, 1, -1, 8, -8, 1]], dtype=np.float64)),
 }
 DEFAULT_TILE = 4          # F(4x4, 3x3): measured fastest on the benchmark shapes (decisions.md)
+BLOCK_BYTES = 4 << 20     # transformed tiles per block of images (``over_image_blocks``)
 
 Pads = tuple  # ((top, bottom), (left, right)), as conv.conv_geometry returns them
 
@@ -100,41 +104,29 @@ def pad_to_tiles(x: np.ndarray, pads: Pads, rows: int, cols: int) -> np.ndarray:
     return xp
 
 
-def input_tiles(x: np.ndarray, pads: Pads, out: tuple, m: int) -> np.ndarray:
-    """x (N,H,W,C) -> V (T, N*th*tw, C) = (B^T (x) B^T) d over every a x a tile d (stride m)."""
+def input_tiles(x: np.ndarray, pads: Pads, out: tuple, m: int, BT: np.ndarray) -> np.ndarray:
+    """x (N,H,W,C) -> V (T, N*th*tw, C) = (B^T (x) B^T) d over every a x a tile d (stride m).
+
+    ``BT`` is B^T (x) B^T (T, T). The tiles overlap by 2 pixels: d is a strided view of the
+    padded input, gathered by one copy (the reshape) into (T, tiles*C) rows for the GEMM.
+    """
     a = m + 2
     N, C = x.shape[0], x.shape[3]
     th, tw = tile_grid(*out, m)
     xp = pad_to_tiles(x, pads, th * m + 2, tw * m + 2)               # (N, th*m+2, tw*m+2, C)
-    d = np.empty((a, a, N, th, tw, C), dtype=x.dtype)                # d[i,j,n,u,v] = xp[n,um+i,vm+j]
-
-    def gather(rows: slice) -> None:
-        for i in range(rows.start, rows.stop):
-            for j in range(a):
-                d[i, j] = xp[:, i:i + th * m:m, j:j + tw * m:m]
-    parallel.over_batch(gather, a, d.size)
-    BT = TRANSFORMS[m][0]
-    return (kron2(BT, x.dtype) @ d.reshape(a * a, -1)).reshape(a * a, N * th * tw, C)
+    sN, sH, sW, sC = xp.strides
+    d = as_strided(xp, (a, a, N, th, tw, C), (sH, sW, sN, m * sH, m * sW, sC),
+                   writeable=False)                                  # d[i,j,n,u,v] = xp[n,um+i,vm+j]
+    return (BT @ d.reshape(a * a, -1)).reshape(a * a, N * th * tw, C)
 
 
-def kernel_transform(w: np.ndarray, m: int) -> np.ndarray:
-    """w (3,3,C,O) -> U (T, C, O) = (G (x) G) g for every (c, o)."""
-    _, _, C, O = w.shape
-    G = TRANSFORMS[m][1]
-    return (kron2(G, w.dtype) @ w.reshape(9, C * O)).reshape(-1, C, O)
-
-
-def output_tiles_to_image(Y: np.ndarray, out_shape: tuple, m: int) -> np.ndarray:
-    """Y (m, m, N, th, tw, O), Y[a,b,n,u,v] the output at (um+a, vm+b) -> y (out_shape), cropped."""
-    y = np.empty(out_shape, dtype=Y.dtype)
-
-    def scatter(rows: slice) -> None:
-        for a in range(rows.start, rows.stop):
-            for b in range(m):
-                part = y[:, a::m, b::m]                              # (N, <=th, <=tw, O)
-                part[...] = Y[a, b, :, :part.shape[1], :part.shape[2]]
-    parallel.over_batch(scatter, m, y.size)
-    return y
+def output_tiles_to_image(Y: np.ndarray, y: np.ndarray, m: int) -> None:
+    """Write Y (m, m, N, th, tw, O), Y[a,b,n,u,v] the output at (um+a, vm+b), into y (N,OH,OW,O),
+    cropping the tiles that reach past it."""
+    for a in range(m):
+        for b in range(m):
+            part = y[:, a::m, b::m]                                  # (N, <=th, <=tw, O)
+            part[...] = Y[a, b, :, :part.shape[1], :part.shape[2]]
 
 
 def image_to_output_tiles(g: np.ndarray, m: int) -> np.ndarray:
@@ -143,13 +135,10 @@ def image_to_output_tiles(g: np.ndarray, m: int) -> np.ndarray:
     N, OH, OW, O = g.shape
     th, tw = tile_grid(OH, OW, m)
     tiles = np.zeros((m, m, N, th, tw, O), dtype=g.dtype)
-
-    def gather(rows: slice) -> None:
-        for a in range(rows.start, rows.stop):
-            for b in range(m):
-                part = g[:, a::m, b::m]
-                tiles[a, b, :, :part.shape[1], :part.shape[2]] = part
-    parallel.over_batch(gather, m, tiles.size)
+    for a in range(m):
+        for b in range(m):
+            part = g[:, a::m, b::m]
+            tiles[a, b, :, :part.shape[1], :part.shape[2]] = part
     return tiles
 
 
@@ -159,18 +148,65 @@ def output_size(x_shape: tuple, pads: Pads) -> tuple[int, int]:
     return x_shape[1] + top + bottom - 2, x_shape[2] + left + right - 2
 
 
+def over_image_blocks(work, N: int, tiles_per_image: int, channels: int, m: int, dtype) -> None:
+    """Call ``work(k, images)`` for the k-th slice of the batch, the slices sized so that
+    their transformed tiles (T, tiles, channels) fill about BLOCK_BYTES; ``parallel``'s
+    threads take the blocks in turns.
+
+    Every tile is independent, so the whole pipeline runs block by block and its large
+    intermediates (d, V, M, Y: 2-4x the image each) stay in cache between passes instead of
+    streaming through memory between every two of them. The blocks do not depend on the
+    thread count, so neither do the results.
+    """
+    per_image = (m + 2) ** 2 * tiles_per_image * channels                # elements
+    images = max(1, BLOCK_BYTES // (per_image * np.dtype(dtype).itemsize))
+    blocks = [slice(start, min(N, start + images)) for start in range(0, N, images)]
+
+    def run(part: slice) -> None:
+        for k in range(part.start, part.stop):
+            work(k, blocks[k])
+    blas = blas_controller()
+    if blas is None or parallel.num_threads() == 1:
+        run(slice(0, len(blocks)))                    # BLAS's own threads share each product
+        return
+    with blas.limit(limits=1, user_api="blas"):
+        parallel.over_batch(run, len(blocks), N * per_image)
+
+
+@functools.lru_cache(maxsize=None)
+def blas_controller():
+    """threadpoolctl's controller of the BLAS threads, or None when it is not installed.
+
+    The block's products are small (e.g. 36 of (512, 32) @ (32, 64)); BLAS splitting each
+    over its threads pays a hand-off per product, and on a busy machine a thread that waits
+    for a core stalls them all (measured here under load: 1.2 s against 67 ms for the
+    64x32x32x32 -> 64 step). One BLAS thread per block, the blocks on ``parallel``'s
+    threads, keeps every core busy with no hand-off inside a block.
+    """
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
 def forward(x: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
             m: int = DEFAULT_TILE) -> np.ndarray:
     """x (N,H,W,C) (*) w (3,3,C,O) -> y (N,OH,OW,O), cross-correlation, F(m x m, 3 x 3)."""
-    N, O = x.shape[0], w.shape[3]
+    N, C, O = x.shape[0], x.shape[3], w.shape[3]
     out = output_size(x.shape, pads)
     th, tw = tile_grid(*out, m)
-    V = input_tiles(x, pads, out, m)                                 # (T, tiles, C)
-    U = kernel_transform(w, m)                                       # (T, C, O)
-    M = np.matmul(V, U)                                              # (T, tiles, O)
-    AT = TRANSFORMS[m][2]
-    Y = kron2(AT, M.dtype) @ M.reshape(len(M), -1)                   # (m*m, tiles*O)
-    return output_tiles_to_image(Y.reshape(m, m, N, th, tw, O), (N, *out, O), m)
+    BT, G, AT = (kron2(T, x.dtype) for T in TRANSFORMS[m])           # (T,T), (T,9), (m*m,T)
+    U = (G @ w.reshape(9, C * O)).reshape(-1, C, O)                  # (T, C, O)
+    y = np.empty((N, *out, O), dtype=x.dtype)
+
+    def block(_, images: slice) -> None:
+        V = input_tiles(x[images], pads, out, m, BT)                 # (T, tiles, C)
+        M = np.matmul(V, U)                                          # (T, tiles, O)
+        Y = AT @ M.reshape(len(M), -1)                               # (m*m, tiles*O)
+        output_tiles_to_image(Y.reshape(m, m, -1, th, tw, O), y[images], m)
+    over_image_blocks(block, N, th * tw, max(C, O), m, x.dtype)
+    return y
 
 
 def input_grad(g: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
@@ -188,11 +224,17 @@ def input_grad(g: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
 def weight_grad(x: np.ndarray, g: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
                 m: int = DEFAULT_TILE) -> np.ndarray:
     """x (N,H,W,C), g (N,OH,OW,O) -> dL/dw (3,3,C,O) = G^T [sum_tiles (B^T d B)*(A dY A^T)] G."""
-    C, O = x.shape[3], g.shape[3]
+    N, C, O = x.shape[0], x.shape[3], g.shape[3]
     out = g.shape[1:3]
-    V = input_tiles(x, pads, out, m)                                 # (T, tiles, C)
-    AT = TRANSFORMS[m][2]
-    Z = kron2(AT.T, g.dtype) @ image_to_output_tiles(g, m).reshape(m * m, -1)  # (T, tiles*O)
-    dU = np.matmul(V.transpose(0, 2, 1), Z.reshape(len(V), -1, O))  # (T, C, O)
-    G = TRANSFORMS[m][1]
-    return (kron2(G.T, dU.dtype) @ dU.reshape(len(dU), C * O)).reshape(3, 3, C, O)
+    th, tw = tile_grid(*out, m)
+    BT, G, AT = TRANSFORMS[m]
+    BT, A, GT = kron2(BT, x.dtype), kron2(AT.T, x.dtype), kron2(G.T, x.dtype)  # (T,T) (T,m*m) (9,T)
+    partial_sums = {}                                                # block k: its dU
+
+    def block(k: int, images: slice) -> None:
+        V = input_tiles(x[images], pads, out, m, BT)                 # (T, tiles, C)
+        Z = A @ image_to_output_tiles(g[images], m).reshape(m * m, -1)  # (T, tiles*O)
+        partial_sums[k] = np.matmul(V.transpose(0, 2, 1), Z.reshape(len(V), -1, O))
+    over_image_blocks(block, N, th * tw, max(C, O), m, x.dtype)
+    dU = sum(partial_sums[k] for k in range(len(partial_sums)))      # (T, C, O), in block order
+    return (GT @ dU.reshape(len(dU), C * O)).reshape(3, 3, C, O)
