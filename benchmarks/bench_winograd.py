@@ -78,18 +78,24 @@ def torch_step(x, w, g, padding, summed, channels_last):
     return step
 
 
-def relative_errors(x, w, g, padding, m) -> list[float]:
-    """float32 Winograd (y, dx, dw) against PyTorch in float64: max abs error / max |ref|."""
+def relative_errors(x, w, g, padding) -> dict[str, list[float]]:
+    """float32 (y, dx, dw) of F(2x2), F(4x4) and PyTorch against PyTorch in float64:
+    max abs error / max |ref| of each."""
     pads = ((padding, padding), (padding, padding))
-    xt = torch.tensor(x, dtype=torch.float64).permute(0, 3, 1, 2).requires_grad_()
-    wt = torch.tensor(np.ascontiguousarray(w.transpose(3, 2, 0, 1)), dtype=torch.float64).requires_grad_()
-    y = torch.nn.functional.conv2d(xt, wt, padding=padding)
-    y.backward(torch.tensor(g, dtype=torch.float64).permute(0, 3, 1, 2))
-    references = (y.detach().permute(0, 2, 3, 1).numpy(), xt.grad.permute(0, 2, 3, 1).numpy(),
-                  wt.grad.permute(2, 3, 1, 0).numpy())
-    results = (winograd.forward(x, w, pads, m), winograd.input_grad(g, w, pads, m),
-               winograd.weight_grad(x, g, pads, m))
-    return [float(np.abs(r - ref).max() / np.abs(ref).max()) for r, ref in zip(results, references)]
+
+    def torch_conv(dtype):
+        xt = torch.tensor(x, dtype=dtype).permute(0, 3, 1, 2).requires_grad_()
+        wt = torch.tensor(np.ascontiguousarray(w.transpose(3, 2, 0, 1)), dtype=dtype).requires_grad_()
+        y = torch.nn.functional.conv2d(xt, wt, padding=padding)
+        y.backward(torch.tensor(g, dtype=dtype).permute(0, 3, 1, 2))
+        return (y.detach().permute(0, 2, 3, 1).numpy(), xt.grad.permute(0, 2, 3, 1).numpy(),
+                wt.grad.permute(2, 3, 1, 0).numpy())
+    references = torch_conv(torch.float64)
+    results = {f"F({m}x{m},3x3)": (winograd.forward(x, w, pads, m), winograd.input_grad(g, w, pads, m),
+                                   winograd.weight_grad(x, g, pads, m)) for m in (2, 4)}
+    results["PyTorch"] = torch_conv(torch.float32)
+    return {name: [float(np.abs(r - ref).max() / np.abs(ref).max()) for r, ref in zip(result, references)]
+            for name, result in results.items()}
 
 
 def print_header(threads: int) -> None:
@@ -123,9 +129,8 @@ def main() -> None:
         w = rng.standard_normal((3, 3, C, O), dtype=np.float32) * 0.1
         g = rng.standard_normal((N, H + 2 * P - 2, W + 2 * P - 2, O), dtype=np.float32)
         if args.errors:
-            for m in (2, 4):
-                print(f"{label}: F({m}x{m},3x3) float32 error y, dx, dw: "
-                      + ", ".join(f"{e:.1e}" for e in relative_errors(x, w, g, P, m)))
+            for name, errors in relative_errors(x, w, g, P).items():
+                print(f"{label}: {name} float32 error y, dx, dw: " + ", ".join(f"{e:.1e}" for e in errors))
         for gradient in ("backward(g)", "sum().backward()"):
             summed = gradient != "backward(g)"
             steps = [winograd_step(x, w, g, P, summed, 4), winograd_step(x, w, g, P, summed, 2),
