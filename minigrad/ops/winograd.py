@@ -73,13 +73,19 @@ TRANSFORMS = {
 }
 DEFAULT_TILE = 4          # F(4x4, 3x3): measured fastest on the benchmark shapes (decisions.md)
 BLOCK_BYTES = 4 << 20     # transformed tiles per block of images (``over_image_blocks``)
+MIN_BLOCKS = 4            # a small batch still makes two blocks for each of two threads
 
 Pads = tuple  # ((top, bottom), (left, right)), as conv.conv_geometry returns them
 
 
-def kron2(matrix: np.ndarray, dtype) -> np.ndarray:
-    """P (r,s) -> P (x) P (r*r, s*s): the two-sided transform P X P^T of row-major tiles."""
-    return np.kron(matrix, matrix).astype(dtype)
+@functools.lru_cache(maxsize=None)
+def kronecker_transforms(m: int, dtype: np.dtype) -> dict[str, np.ndarray]:
+    """P (x) P for each transform P of F(m x m, 3 x 3), in ``dtype``: the two-sided transform
+    P X P^T of every row-major tile at once. Keys: BT (T,T) input, G (T,9) kernel, AT (m*m,T)
+    output; A (T,m*m) and GT (9,T) are the transposes the weight gradient applies."""
+    BT, G, AT = TRANSFORMS[m]
+    squares = {"BT": BT, "G": G, "AT": AT, "A": AT.T, "GT": G.T}
+    return {name: np.kron(P, P).astype(dtype) for name, P in squares.items()}
 
 
 def tile_grid(out_h: int, out_w: int, m: int) -> tuple[int, int]:
@@ -150,8 +156,8 @@ def output_size(x_shape: tuple, pads: Pads) -> tuple[int, int]:
 
 def over_image_blocks(work, N: int, tiles_per_image: int, channels: int, m: int, dtype) -> None:
     """Call ``work(k, images)`` for the k-th slice of the batch, the slices sized so that
-    their transformed tiles (T, tiles, channels) fill about BLOCK_BYTES; ``parallel``'s
-    threads take the blocks in turns.
+    their transformed tiles (T, tiles, channels) fill about BLOCK_BYTES, in at least
+    MIN_BLOCKS blocks when the batch allows; ``parallel``'s threads take the blocks in turns.
 
     Every tile is independent, so the whole pipeline runs block by block and its large
     intermediates (d, V, M, Y: 2-4x the image each) stay in cache between passes instead of
@@ -159,14 +165,14 @@ def over_image_blocks(work, N: int, tiles_per_image: int, channels: int, m: int,
     thread count, so neither do the results.
     """
     per_image = (m + 2) ** 2 * tiles_per_image * channels                # elements
-    images = max(1, BLOCK_BYTES // (per_image * np.dtype(dtype).itemsize))
+    images = max(1, min(BLOCK_BYTES // (per_image * np.dtype(dtype).itemsize), -(-N // MIN_BLOCKS)))
     blocks = [slice(start, min(N, start + images)) for start in range(0, N, images)]
 
     def run(part: slice) -> None:
         for k in range(part.start, part.stop):
             work(k, blocks[k])
     blas = blas_controller()
-    if blas is None or parallel.num_threads() == 1:
+    if blas is None or parallel.num_threads() == 1 or len(blocks) == 1:
         run(slice(0, len(blocks)))                    # BLAS's own threads share each product
         return
     with blas.limit(limits=1, user_api="blas"):
@@ -196,14 +202,14 @@ def forward(x: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
     N, C, O = x.shape[0], x.shape[3], w.shape[3]
     out = output_size(x.shape, pads)
     th, tw = tile_grid(*out, m)
-    BT, G, AT = (kron2(T, x.dtype) for T in TRANSFORMS[m])           # (T,T), (T,9), (m*m,T)
-    U = (G @ w.reshape(9, C * O)).reshape(-1, C, O)                  # (T, C, O)
+    K = kronecker_transforms(m, x.dtype)
+    U = (K["G"] @ w.reshape(9, C * O)).reshape(-1, C, O)                  # (T, C, O)
     y = np.empty((N, *out, O), dtype=x.dtype)
 
     def block(_, images: slice) -> None:
-        V = input_tiles(x[images], pads, out, m, BT)                 # (T, tiles, C)
+        V = input_tiles(x[images], pads, out, m, K["BT"])            # (T, tiles, C)
         M = np.matmul(V, U)                                          # (T, tiles, O)
-        Y = AT @ M.reshape(len(M), -1)                               # (m*m, tiles*O)
+        Y = K["AT"] @ M.reshape(len(M), -1)                               # (m*m, tiles*O)
         output_tiles_to_image(Y.reshape(m, m, -1, th, tw, O), y[images], m)
     over_image_blocks(block, N, th * tw, max(C, O), m, x.dtype)
     return y
@@ -227,14 +233,13 @@ def weight_grad(x: np.ndarray, g: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
     N, C, O = x.shape[0], x.shape[3], g.shape[3]
     out = g.shape[1:3]
     th, tw = tile_grid(*out, m)
-    BT, G, AT = TRANSFORMS[m]
-    BT, A, GT = kron2(BT, x.dtype), kron2(AT.T, x.dtype), kron2(G.T, x.dtype)  # (T,T) (T,m*m) (9,T)
+    K = kronecker_transforms(m, x.dtype)
     partial_sums = {}                                                # block k: its dU
 
     def block(k: int, images: slice) -> None:
-        V = input_tiles(x[images], pads, out, m, BT)                 # (T, tiles, C)
-        Z = A @ image_to_output_tiles(g[images], m).reshape(m * m, -1)  # (T, tiles*O)
+        V = input_tiles(x[images], pads, out, m, K["BT"])            # (T, tiles, C)
+        Z = K["A"] @ image_to_output_tiles(g[images], m).reshape(m * m, -1)  # (T, tiles*O)
         partial_sums[k] = np.matmul(V.transpose(0, 2, 1), Z.reshape(len(V), -1, O))
     over_image_blocks(block, N, th * tw, max(C, O), m, x.dtype)
     dU = sum(partial_sums[k] for k in range(len(partial_sums)))      # (T, C, O), in block order
-    return (GT @ dU.reshape(len(dU), C * O)).reshape(3, 3, C, O)
+    return (K["GT"] @ dU.reshape(len(dU), C * O)).reshape(3, 3, C, O)
