@@ -28,10 +28,10 @@ transformed domain):
             i.e. Z[t] (tiles, O) = (A (x) A) dY tiles, dU[t] (C, O) = V[t]^T @ Z[t], and
             dL/dg = (G^T (x) G^T) dU.
 
-F(2x2, 3x3) has exact small-integer transforms; F(4x4, 3x3) needs 36 instead of 16
-products per 16 outputs (4x fewer than direct, against 2.25x) and fewer, larger tiles, but
-its transforms hold 1/24 .. 8, so float32 results carry ~10x more rounding error (see
-tests/ops/test_winograd.py for the measured bounds).
+F(2x2, 3x3) has small exact transforms and 16 products per 4 outputs (2.25x fewer than
+direct); F(4x4, 3x3) has 36 per 16 (4x fewer) and fewer, larger tiles, but its transforms
+hold 1/24 .. 8, so float32 results carry ~10x more rounding error (see
+tests/ops/test_winograd.py for the measured bounds, docs/decisions.md for the timings).
 """
 from __future__ import annotations
 
@@ -199,17 +199,20 @@ def blas_controller():
 def forward(x: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
             m: int = DEFAULT_TILE) -> np.ndarray:
     """x (N,H,W,C) (*) w (3,3,C,O) -> y (N,OH,OW,O), cross-correlation, F(m x m, 3 x 3)."""
+    if w.shape[:2] != (3, 3) or x.shape[3] != w.shape[2]:
+        raise ValueError(f"winograd.forward: needs a 3x3 kernel over the input's channels, got "
+                         f"input {x.shape} and weight {w.shape}")
     N, C, O = x.shape[0], x.shape[3], w.shape[3]
     out = output_size(x.shape, pads)
     th, tw = tile_grid(*out, m)
     K = kronecker_transforms(m, x.dtype)
-    U = (K["G"] @ w.reshape(9, C * O)).reshape(-1, C, O)                  # (T, C, O)
+    U = (K["G"] @ w.reshape(9, C * O)).reshape(-1, C, O)             # (T, C, O)
     y = np.empty((N, *out, O), dtype=x.dtype)
 
     def block(_, images: slice) -> None:
         V = input_tiles(x[images], pads, out, m, K["BT"])            # (T, tiles, C)
         M = np.matmul(V, U)                                          # (T, tiles, O)
-        Y = K["AT"] @ M.reshape(len(M), -1)                               # (m*m, tiles*O)
+        Y = K["AT"] @ M.reshape(len(M), -1)                          # (m*m, tiles*O)
         output_tiles_to_image(Y.reshape(m, m, -1, th, tw, O), y[images], m)
     over_image_blocks(block, N, th * tw, max(C, O), m, x.dtype)
     return y

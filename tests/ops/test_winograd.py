@@ -138,3 +138,8 @@ def test_the_transforms_compute_one_tile_exactly() -> None:
         d, k = rng.standard_normal((m + 2, m + 2)), rng.standard_normal((3, 3))
         direct = np.array([[np.sum(d[p:p + 3, q:q + 3] * k) for q in range(m)] for p in range(m)])
         np.testing.assert_allclose(AT @ ((G @ k @ G.T) * (BT @ d @ BT.T)) @ AT.T, direct, atol=1e-12)
+
+
+def test_a_kernel_other_than_3x3_is_refused_with_the_shapes() -> None:
+    with pytest.raises(ValueError, match=r"winograd.forward: .*\(2, 6, 6, 3\).*\(5, 5, 3, 4\)"):
+        winograd.forward(np.zeros((2, 6, 6, 3)), np.zeros((5, 5, 3, 4)))
