@@ -1,7 +1,8 @@
 """Winograd 3x3 convolutions (minigrad/ops/winograd.py) against minigrad's conv2d and PyTorch.
 
 One step is the forward, the input gradient and the weight gradient (no bias), float32,
-same process. The functions take turns in every round, so a busy moment on a shared
+same process; Winograd's gradients come from ``backward`` (both from one transform of the
+output gradient) or, for comparison, from ``input_grad`` and ``weight_grad`` separately. The functions take turns in every round, so a busy moment on a shared
 machine slows all of them alike; each round keeps each function's best time, and the table
 shows the best over rounds and, for the ratios, their range over the rounds (the spread).
 ratio = time / min(PyTorch NCHW, channels_last). With ``--errors``, the float32 results'
@@ -43,15 +44,20 @@ SHAPES = [  # label, N, H, W, C, O, padding
 QUICK_SHAPES = [("N=4 10x10x8->16 3x3 p1", 4, 10, 10, 8, 16, 1)]
 
 
-def winograd_step(x, w, g, padding, summed, m):
-    """With ``summed``, the gradient is the stride-0 view of ones that ``sum``'s VJP hands on."""
+def winograd_step(x, w, g, padding, summed, m, shared=True):
+    """forward, then ``backward`` (both gradients from one transform of g) when ``shared``,
+    else ``input_grad`` and ``weight_grad``. With ``summed``, the gradient is the stride-0
+    view of ones that ``sum``'s VJP hands on."""
     pads = ((padding, padding), (padding, padding))
 
     def step():
         gy = np.broadcast_to(np.float32(1), g.shape) if summed else g
         winograd.forward(x, w, pads, m)
-        winograd.input_grad(gy, w, pads, m)
-        winograd.weight_grad(x, gy, pads, m)
+        if shared:
+            winograd.backward(x, gy, w, pads, m)
+        else:
+            winograd.input_grad(gy, w, pads, m)
+            winograd.weight_grad(x, gy, pads, m)
     return step
 
 
@@ -120,7 +126,7 @@ def main() -> None:
     threads = same_threads_for_torch()
     print_header(threads)
     rounds = 1 if args.quick else args.rounds
-    names = ["winograd F4", "winograd F2", "minigrad conv2d", "torch NCHW", "torch CL"]
+    names = ["winograd F4", "F4 separate grads", "winograd F2", "minigrad conv2d", "torch NCHW", "torch CL"]
     print(f"float32 step = forward + input grad + weight grad; best ms of {rounds} rounds; "
           f"ratio to min(torch NCHW, CL), [range over rounds]")
     rng = np.random.default_rng(0)
@@ -133,17 +139,18 @@ def main() -> None:
                 print(f"{label}: {name} float32 error y, dx, dw: " + ", ".join(f"{e:.1e}" for e in errors))
         for gradient in ("backward(g)", "sum().backward()"):
             summed = gradient != "backward(g)"
-            steps = [winograd_step(x, w, g, P, summed, 4), winograd_step(x, w, g, P, summed, 2),
+            steps = [winograd_step(x, w, g, P, summed, 4), winograd_step(x, w, g, P, summed, 4, shared=False),
+                     winograd_step(x, w, g, P, summed, 2),
                      minigrad_step(x, w, g, P, summed), torch_step(x, w, g, P, summed, False),
                      torch_step(x, w, g, P, summed, True)]
             per_round = np.array([best_ms(*steps, rounds=1, min_seconds=args.min_seconds)
                                   for _ in range(rounds)])                   # (rounds, steps)
-            ratios = per_round[:, :3] / per_round[:, 3:].min(axis=1, keepdims=True)
+            ratios = per_round[:, :4] / per_round[:, 4:].min(axis=1, keepdims=True)
             best = per_round.min(axis=0)
             print(f"{label} {gradient}: " + "  ".join(
                 f"{name} {ms:.1f}ms" for name, ms in zip(names, best)))
             print("    ratio " + "  ".join(
-                f"{name} {ms / best[3:].min():.2f} [{lo:.2f}-{hi:.2f}]" for name, ms, lo, hi in
+                f"{name} {ms / best[4:].min():.2f} [{lo:.2f}-{hi:.2f}]" for name, ms, lo, hi in
                 zip(names, best, ratios.min(axis=0), ratios.max(axis=0))), flush=True)
 
 

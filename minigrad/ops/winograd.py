@@ -246,3 +246,40 @@ def weight_grad(x: np.ndarray, g: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
     over_image_blocks(block, N, th * tw, max(C, O), m, x.dtype)
     dU = sum(partial_sums[k] for k in range(len(partial_sums)))      # (T, C, O), in block order
     return (K["GT"] @ dU.reshape(len(dU), C * O)).reshape(3, 3, C, O)
+
+
+def backward(x: np.ndarray, g: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
+             m: int = DEFAULT_TILE) -> tuple[np.ndarray, np.ndarray]:
+    """x (N,H,W,C), g (N,OH,OW,O), w (3,3,C,O) -> (dL/dx, dL/dw): both gradients from one
+    transform of the output gradient, Z = (A (x) A) dY tiles (pads >= 0, as in the forward).
+
+    The VJP of every line of ``forward``: dU[t] = V[t]^T @ Z[t] (``weight_grad``), and
+    dV[t] (tiles, C) = Z[t] @ U[t]^T, dL/dd = (B (x) B) dV, each a x a tile's gradient added
+    back where the tile was read (overlapping tiles add), the padding cropped. Saves
+    ``input_grad``'s padding, gathering and B^T transform of the output gradient.
+    """
+    N, H, W, C = x.shape
+    O = g.shape[3]
+    out = g.shape[1:3]
+    th, tw = tile_grid(*out, m)
+    a = m + 2
+    (top, _), (left, _) = pads
+    K = kronecker_transforms(m, x.dtype)
+    UT = (K["G"] @ w.reshape(9, C * O)).reshape(-1, C, O).transpose(0, 2, 1)  # (T, O, C)
+    B = K["BT"].T                                                    # B (x) B (T, T)
+    gx = np.empty(x.shape, dtype=x.dtype)
+    partial_sums = {}                                                # block k: its dU
+
+    def block(k: int, images: slice) -> None:
+        V = input_tiles(x[images], pads, out, m, K["BT"])            # (T, tiles, C)
+        Z = (K["A"] @ image_to_output_tiles(g[images], m).reshape(m * m, -1)).reshape(len(V), -1, O)
+        partial_sums[k] = np.matmul(V.transpose(0, 2, 1), Z)         # (T, C, O)
+        dd = (B @ np.matmul(Z, UT).reshape(len(V), -1)).reshape(a, a, -1, th, tw, C)
+        gxp = np.zeros((dd.shape[2], th * m + 2, tw * m + 2, C), dtype=x.dtype)
+        for i in range(a):
+            for j in range(a):
+                gxp[:, i:i + th * m:m, j:j + tw * m:m] += dd[i, j]   # adjoint of the gather
+        gx[images] = gxp[:, top:top + H, left:left + W]
+    over_image_blocks(block, N, th * tw, max(C, O), m, x.dtype)
+    dU = sum(partial_sums[k] for k in range(len(partial_sums)))      # (T, C, O), in block order
+    return gx, (K["GT"] @ dU.reshape(len(dU), C * O)).reshape(3, 3, C, O)

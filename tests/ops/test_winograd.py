@@ -67,6 +67,19 @@ def winograd_all(x, w, g, pads, m):
             winograd.weight_grad(x, g, pads, m))
 
 
+@pytest.mark.parametrize("m", [2, 4])
+@pytest.mark.parametrize("N, H, W, C, O, pads", [geometry for geometry in GEOMETRIES
+                                                 if min(min(p) for p in geometry[5]) >= 0])
+def test_backward_gives_both_gradients_of_the_reference(m, N, H, W, C, O, pads) -> None:
+    x, w, g = data(N, H, W, C, O, pads, np.float64)
+    _, gx_ref, gw_ref = reference(x, w, g, pads)
+    assert max(relative_errors(winograd.backward(x, g, w, pads, m), (gx_ref, gw_ref))) < FLOAT64_RELATIVE_ERROR
+    x32, w32, g32 = (a.astype(np.float32) for a in (x, w, g))
+    gx, gw = winograd.backward(x32, g32, w32, pads, m)
+    assert gx.dtype == gw.dtype == np.float32
+    assert max(relative_errors((gx, gw), (gx_ref, gw_ref))) < FLOAT32_RELATIVE_ERROR[m]
+
+
 def relative_errors(results, references) -> list[float]:
     return [float(np.abs(r - ref).max() / np.abs(ref).max()) for r, ref in zip(results, references)]
 
