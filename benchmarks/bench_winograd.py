@@ -45,17 +45,18 @@ QUICK_SHAPES = [("N=4 10x10x8->16 3x3 p1", 4, 10, 10, 8, 16, 1)]
 
 
 def winograd_step(x, w, g, padding, summed, m, shared=True):
-    """forward, then ``backward`` (both gradients from one transform of g) when ``shared``,
-    else ``input_grad`` and ``weight_grad``. With ``summed``, the gradient is the stride-0
-    view of ones that ``sum``'s VJP hands on."""
+    """forward keeping its tiles, then ``backward`` (both gradients from one transform of g
+    and the kept tiles) when ``shared``, else forward, ``input_grad`` and ``weight_grad``.
+    With ``summed``, the gradient is the stride-0 view of ones that ``sum``'s VJP hands on."""
     pads = ((padding, padding), (padding, padding))
 
     def step():
         gy = np.broadcast_to(np.float32(1), g.shape) if summed else g
-        winograd.forward(x, w, pads, m)
         if shared:
-            winograd.backward(x, gy, w, pads, m)
+            _, tiles = winograd.forward(x, w, pads, m, keep_tiles=True)
+            winograd.backward(x, gy, w, pads, m, tiles)
         else:
+            winograd.forward(x, w, pads, m)
             winograd.input_grad(gy, w, pads, m)
             winograd.weight_grad(x, gy, pads, m)
     return step

@@ -80,6 +80,17 @@ def test_backward_gives_both_gradients_of_the_reference(m, N, H, W, C, O, pads) 
     assert max(relative_errors((gx, gw), (gx_ref, gw_ref))) < FLOAT32_RELATIVE_ERROR[m]
 
 
+def test_backward_reuses_the_forward_tiles_with_the_same_result(monkeypatch) -> None:
+    pads = ((1, 1), (0, 1))
+    x, w, g = data(5, 9, 8, 3, 4, pads, np.float64)
+    monkeypatch.setattr(winograd, "BLOCK_BYTES", 1)            # several blocks
+    y, tiles = winograd.forward(x, w, pads, keep_tiles=True)
+    assert len(tiles) == 5                                     # one block per image
+    np.testing.assert_array_equal(y, winograd.forward(x, w, pads))
+    for reused, recomputed in zip(winograd.backward(x, g, w, pads, tiles=tiles), winograd.backward(x, g, w, pads)):
+        np.testing.assert_array_equal(reused, recomputed)
+
+
 def relative_errors(results, references) -> list[float]:
     return [float(np.abs(r - ref).max() / np.abs(ref).max()) for r, ref in zip(results, references)]
 
