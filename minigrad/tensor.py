@@ -602,7 +602,11 @@ class Tensor:
         mask = as_tensor(mask)
         if mask.dtype != np.bool_:
             raise TypeError(f"masked_fill: the mask must be a boolean tensor, got {mask.dtype}")
-        if np.broadcast_shapes(mask.shape, self.shape) != self.shape:
+        try:
+            fits = np.broadcast_shapes(mask.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
             raise ValueError(f"masked_fill: a mask of shape {mask.shape} cannot be broadcast to "
                              f"the input's shape {self.shape}")
         value = self._lift(value)
