@@ -507,11 +507,12 @@ class Tensor:
         return tuple(self.narrow(axis, int(start), size) for start, size in zip(starts, sizes))
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
-        """At most ``chunks`` pieces of ceil(n / chunks) along ``dim`` (PyTorch's rule)."""
+        """At most ``chunks`` pieces of ceil(n / chunks) along ``dim`` (PyTorch's rule; an empty
+        dim gives ``chunks`` empty pieces)."""
         if chunks <= 0:
             raise ValueError(f"chunk: chunks must be positive, got {chunks}")
         n = self.shape[reduce.normalize_dim("chunk", dim, self.ndim)]
-        return self.split(max(-(-n // chunks), 1), dim)
+        return self.split(-(-n // chunks) if n else [0] * chunks, dim)
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         """Elements ``start .. start + length - 1`` along ``dim`` (a negative start counts from

@@ -252,7 +252,8 @@ def test_index_ops_check_their_arguments():
 
 @pytest.mark.parametrize("call", [
     lambda m, x: m.split(x, 2, 1), lambda m, x: m.split(x, [1, 3], 1), lambda m, x: m.chunk(x, 3, 1),
-    lambda m, x: m.chunk(x, 2, 0), lambda m, x: x.flip([0, 1]), lambda m, x: m.roll(x, 3),
+    lambda m, x: m.chunk(x, 2, 0), lambda m, x: m.chunk(x[:, :0], 3, 1), lambda m, x: x.flip([0, 1]),
+    lambda m, x: m.roll(x, 3),
     lambda m, x: x.repeat(2, 1, 1), lambda m, x: x.unflatten(1, (2, 2)), lambda m, x: x.T,
     lambda m, x: m.repeat_interleave(x, 2), lambda m, x: m.nonzero(x > 2),
     lambda m, x: m.flatten(x), lambda m, x: x.expand(3, 2, 4), lambda m, x: m.tril(x, 1),
