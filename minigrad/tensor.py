@@ -584,6 +584,8 @@ class Tensor:
     def scatter(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
         """A copy with self[i][index[i][j]] = src[i][j] for dim=1; ``src`` may be a number
         (or pass ``value=``)."""
+        if (src is None) == (value is None):
+            raise TypeError("scatter: pass exactly one of src and value")
         fill = value if src is None else src
         if not isinstance(fill, Tensor):
             fill = Tensor._from_op(np.full(as_tensor(index).shape, fill, dtype=self.dtype), False)
@@ -771,7 +773,7 @@ class Tensor:
     def type(self, dtype=None):
         """Converted to ``dtype``; without one, the type's name (``'minigrad.FloatTensor'``)."""
         if dtype is None:
-            return "minigrad." + self._TYPE_NAMES[self.dtype.name]
+            return "minigrad." + self._TYPE_NAMES.get(self.dtype.name, self.dtype.name)
         return self.to(dtype)
 
 

@@ -246,6 +246,10 @@ def test_index_ops_check_their_arguments():
         x.topk(4)
     with pytest.raises(IndexError, match="narrow: start"):
         x.narrow(1, 2, 2)
+    with pytest.raises(TypeError, match="scatter: pass exactly one of src and value"):
+        x.scatter(1, mg.tensor([[0]]))
+    with pytest.raises(TypeError, match="prod: dim must be an int or None"):
+        x.prod((0, 1))
     with pytest.raises(ValueError, match="einsum: subscript 'j' has sizes 3 and 2"):
         mg.einsum("ij,jk->ik", x, x)
 

@@ -214,6 +214,8 @@ class Prod(Op):
         if dim is None:
             y = np.prod(x, dtype=dtype).reshape((1,) * x.ndim if keepdim else ())
             return y, (x, None, keepdim)
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"prod: dim must be an int or None (one dimension), got {dim!r}")
         axis = normalize_dim("prod", dim, x.ndim)
         return np.prod(x, axis=axis, keepdims=keepdim, dtype=dtype), (x, axis, keepdim)
 
