@@ -475,8 +475,8 @@ class Tensor:
         return Tensor._from_op(select.sort_indices("argsort", self.data, dim, descending), False)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
-        """``(values, indices)`` of the k largest (smallest) along ``dim``, sorted. Among tied
-        values the first ones are taken (PyTorch does not specify which)."""
+        """``(values, indices)`` of the k largest (smallest) along ``dim``, always sorted. Among
+        tied values the first ones are taken (PyTorch does not specify which)."""
         axis = reduce.normalize_dim("topk", dim, self.ndim)
         n = self.shape[axis] if self.ndim else 1
         if not 0 <= k <= n:

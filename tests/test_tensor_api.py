@@ -277,3 +277,14 @@ def test_equal_and_allclose_return_python_bools():
     x = mg.tensor([1.0, 2.0])
     assert mg.equal(x, mg.tensor([1.0, 2.0])) is True and mg.equal(x, mg.tensor([1.0])) is False
     assert mg.allclose(x, x + 1e-9) is True and x.allclose(x + 1) is False
+
+
+def test_the_pytorch_tutorial_accuracy_and_flatten_lines_run_unchanged():
+    """From PyTorch's "Training a classifier": ``torch`` replaced by ``mg``, nothing else."""
+    outputs = mg.tensor([[0.1, 2.0, -1.0], [3.0, 0.5, 0.2], [0.0, 0.0, 1.0]])
+    labels = mg.tensor([1, 0, 2])
+    _, predicted = mg.max(outputs, 1)
+    correct = (predicted == labels).sum().item()
+    assert correct == 3 and predicted.dtype == mg.long
+    assert mg.flatten(mg.ones(2, 3, 4), 1).shape == (2, 12)
+    assert outputs.argmax(dim=1).tolist() == predicted.tolist()

@@ -64,7 +64,7 @@ def _operand_gradient(g: np.ndarray, operands: tuple, terms: list[str], output: 
     present = set(output).union(*(terms[i] for i in others))
     kept = "".join(c for c in unique if c in present)
     contraction = ",".join([output] + [terms[i] for i in others]) + "->" + kept
-    gk = np.einsum(contraction, g, *(operands[i] for i in others))
+    gk = np.einsum(contraction, g, *(operands[i] for i in others), optimize=True)
     # letters summed inside x alone: the gradient is constant along them
     alone = tuple(i for i, c in enumerate(unique) if c not in present)
     full = np.broadcast_to(np.expand_dims(gk, alone), tuple(sizes[c] for c in unique))
@@ -91,7 +91,8 @@ class Einsum(Op):
     def forward(*operands, equation):
         terms, output, sizes = parse_equation(equation, [x.shape for x in operands])
         explicit = ",".join(terms) + "->" + output
-        y = np.einsum(explicit, *operands, optimize=len(operands) > 2)
+        # optimize: pairs go through BLAS (3x faster at 128x256 @ 256x128, ~10 us of planning)
+        y = np.einsum(explicit, *operands, optimize=len(operands) > 1)
         return y, (operands, terms, output, sizes)
 
     @staticmethod
