@@ -288,3 +288,14 @@ def test_the_pytorch_tutorial_accuracy_and_flatten_lines_run_unchanged():
     assert correct == 3 and predicted.dtype == mg.long
     assert mg.flatten(mg.ones(2, 3, 4), 1).shape == (2, 12)
     assert outputs.argmax(dim=1).tolist() == predicted.tolist()
+
+
+def test_sign_of_nan_is_zero_and_atan2_at_the_origin_has_zero_gradient_as_torch():
+    x, xt = both([np.nan, -0.0, 0.0, np.inf, -np.inf, -3.0])
+    np.testing.assert_array_equal(x.sign().numpy(), xt.sign().numpy())
+    a, at = both([0.0, 1.0], requires_grad=True)
+    b, bt = both([0.0, -2.0], requires_grad=True)
+    a.atan2(b).sum().backward()
+    torch.atan2(at, bt).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy(), **CLOSE)
+    np.testing.assert_allclose(b.grad.numpy(), bt.grad.numpy(), **CLOSE)

@@ -144,11 +144,14 @@ class Round(_Piecewise):
 
 @register("sign")
 class Sign(Op):
-    """y = -1, 0 or 1 as x is negative, zero or positive; the gradient is 0 (PyTorch)."""
+    """y = -1, 0 or 1 as x is negative, zero or positive, and 0 for NaN; the gradient is 0
+    (both as PyTorch)."""
 
     @staticmethod
     def forward(x):
-        return (x.copy() if x.dtype == np.bool_ else np.sign(x)), x.shape
+        if x.dtype.kind != "f":
+            return (x.copy() if x.dtype == np.bool_ else np.sign(x)), x.shape
+        return np.where(np.isnan(x), x.dtype.type(0), np.sign(x)), x.shape
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
@@ -157,7 +160,8 @@ class Sign(Op):
 
 @register("atan2")
 class Atan2(Op):
-    """y = atan2(a, b), the angle of the point (b, a) in (-pi, pi] (broadcasting)."""
+    """y = atan2(a, b), the angle of the point (b, a) in (-pi, pi] (broadcasting); at the
+    origin both gradients are 0, as in PyTorch."""
 
     @staticmethod
     def forward(a, b):
@@ -167,7 +171,9 @@ class Atan2(Op):
     @staticmethod
     def vjp(g, saved, needs_input_grad):
         a, b = saved
-        scale = g / (a * a + b * b)
+        squared_norm = a * a + b * b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(squared_norm == 0, 0, g / squared_norm).astype(g.dtype, copy=False)
         return (unbroadcast(scale * b, a.shape),               # dy/da = b / (a^2 + b^2)
                 unbroadcast(-scale * a, b.shape))              # dy/db = -a / (a^2 + b^2)
 
