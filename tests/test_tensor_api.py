@@ -12,6 +12,7 @@ import torch
 
 import minigrad
 import minigrad as mg
+from minigrad.ops import join
 
 EXACT = dict(rtol=0, atol=0)
 CLOSE = dict(rtol=1e-12, atol=1e-12)
@@ -299,3 +300,24 @@ def test_sign_of_nan_is_zero_and_atan2_at_the_origin_has_zero_gradient_as_torch(
     torch.atan2(at, bt).sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy(), **CLOSE)
     np.testing.assert_allclose(b.grad.numpy(), bt.grad.numpy(), **CLOSE)
+
+
+@pytest.mark.parametrize("dtypes", [(np.int64, np.float32), (np.float16, np.float32), (np.int32, np.int64),
+                                    (np.bool_, np.int64), (np.float32, np.float64)])
+def test_cat_stack_where_promote_dtypes_as_torch(dtypes):
+    pairs = [both(np.ones(2), dtype=d) for d in dtypes]
+    (a, at), (b, bt) = pairs
+    cond, cond_t = mg.tensor([True, False]), torch.tensor([True, False])
+    for ours, theirs in [(mg.cat([a, b]), torch.cat([at, bt])), (mg.stack([a, b]), torch.stack([at, bt])),
+                         (mg.where(cond, a, b), torch.where(cond_t, at, bt))]:
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+
+
+def test_joins_send_each_gradient_back_in_its_inputs_dtype():
+    half, single = np.ones(2, np.float16), np.ones(2, np.float32)
+    for op, inputs in [(join.Cat, (half, single)), (join.Stack, (half, single)),
+                       (join.Where, (np.array([True, False]), half, single))]:
+        y, saved = op.forward(*inputs)
+        assert y.dtype == np.float32
+        grads = op.vjp(np.ones_like(y), saved, (True,) * len(inputs))
+        assert [g.dtype for g in grads if g is not None] == [np.float16, np.float32]

@@ -11,6 +11,13 @@ from minigrad.ops.elementwise import unbroadcast
 from minigrad.ops.reduce import normalize_dim
 
 
+def promoted_dtype(*arrays: np.ndarray) -> np.dtype:
+    """PyTorch's result dtype for tensors of one category: a float among them wins over
+    integers and booleans (int64 with float32 is float32; NumPy would say float64)."""
+    floats = [x.dtype for x in arrays if x.dtype.kind == "f"]
+    return np.result_type(*floats) if floats else np.result_type(*arrays)
+
+
 def _is_legacy_empty(x: np.ndarray) -> bool:
     """A 1-D empty tensor, which ``cat`` skips whatever the others' shapes (PyTorch)."""
     return x.shape == (0,)
@@ -18,7 +25,8 @@ def _is_legacy_empty(x: np.ndarray) -> bool:
 
 @register("cat")
 class Cat(Op):
-    """y = the inputs joined along ``dim``: x_i (..., n_i, ...) -> (..., sum n_i, ...).
+    """y = the inputs joined along ``dim``: x_i (..., n_i, ...) -> (..., sum n_i, ...), in
+    PyTorch's promoted dtype; each gradient goes back in its input's dtype.
 
     As in PyTorch, 1-D empty inputs (shape (0,)) are skipped whatever the others' shapes.
     """
@@ -38,15 +46,15 @@ class Cat(Op):
                                            if d != axis):
                 raise ValueError(f"cat: sizes of tensors must match except in dimension {axis}; "
                                  f"got shapes {[t.shape for t in xs]}")
-        y = np.concatenate(joined, axis=axis)
+        y = np.concatenate(joined, axis=axis, dtype=promoted_dtype(*xs))
         sizes = [0 if _is_legacy_empty(x) else x.shape[axis] for x in xs]
-        return y, (axis, sizes, [x.shape for x in xs])
+        return y, (axis, sizes, [(x.shape, x.dtype) for x in xs])
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
-        axis, sizes, shapes = saved
+        axis, sizes, inputs = saved
         pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)   # dy/dx_i = the slice of x_i
-        return tuple(p.reshape(s) for p, s in zip(pieces, shapes))
+        return tuple(p.reshape(shape).astype(dtype, copy=False) for p, (shape, dtype) in zip(pieces, inputs))
 
 
 @register("stack")
@@ -62,11 +70,13 @@ class Stack(Op):
                 raise ValueError(f"stack: expects each tensor to be equal size, but got "
                                  f"{xs[0].shape} at entry 0 and {x.shape} at entry {i}")
         axis = normalize_dim("stack", dim, xs[0].ndim + 1)
-        return np.stack(xs, axis=axis), axis
+        return np.stack(xs, axis=axis, dtype=promoted_dtype(*xs)), (axis, [x.dtype for x in xs])
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
-        return tuple(np.moveaxis(g, saved, 0))                     # dy/dx_i = the i-th slice
+        axis, dtypes = saved
+        return tuple(gi.astype(dtype, copy=False)                  # dy/dx_i = the i-th slice
+                     for gi, dtype in zip(np.moveaxis(g, axis, 0), dtypes))
 
 
 @register("where")
@@ -82,12 +92,13 @@ class Where(Op):
         except ValueError:
             raise ValueError(f"where: shapes {cond.shape} (condition), {a.shape} and {b.shape} "
                              f"cannot be broadcast together") from None
-        return np.where(cond, a, b), (np.broadcast_to(cond, shape), a.shape, b.shape)
+        y = np.where(cond, a, b).astype(promoted_dtype(a, b), copy=False)
+        return y, (np.broadcast_to(cond, shape), (a.shape, a.dtype), (b.shape, b.dtype))
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
-        cond, a_shape, b_shape = saved
+        cond, (a_shape, a_dtype), (b_shape, b_dtype) = saved
         zero = g.dtype.type(0)
-        return (None,
-                unbroadcast(np.where(cond, g, zero), a_shape),     # dy/da = 1 where cond
-                unbroadcast(np.where(cond, zero, g), b_shape))     # dy/db = 1 elsewhere
+        ga = unbroadcast(np.where(cond, g, zero), a_shape)         # dy/da = 1 where cond
+        gb = unbroadcast(np.where(cond, zero, g), b_shape)         # dy/db = 1 elsewhere
+        return None, ga.astype(a_dtype, copy=False), gb.astype(b_dtype, copy=False)
