@@ -321,3 +321,17 @@ def test_joins_send_each_gradient_back_in_its_inputs_dtype():
         assert y.dtype == np.float32
         grads = op.vjp(np.ones_like(y), saved, (True,) * len(inputs))
         assert [g.dtype for g in grads if g is not None] == [np.float16, np.float32]
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x.prod(0), lambda x: x.cumsum(0), lambda x: x.cumprod(-1), lambda x: x.logsumexp(0),
+    lambda x: x.sort(0).values, lambda x: x.topk(1).values, lambda x: x.max(0).values,
+    lambda x: x.min(-1).values, lambda x: x.flip(0), lambda x: x.roll(1), lambda x: x.repeat(2),
+])
+def test_zero_dimensional_tensors_reduce_and_move_as_torch(call):
+    x, xt = both(3.0, requires_grad=True)
+    ours, theirs = call(x), call(xt)
+    assert ours.shape == tuple(theirs.shape) and ours.item() == theirs.reshape(-1)[0].item()
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert x.grad.item() == xt.grad.item()

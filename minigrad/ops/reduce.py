@@ -211,6 +211,9 @@ class Prod(Op):
     @staticmethod
     def forward(x, *, dim=None, keepdim=False):
         dtype = _accumulating_dtype(x)
+        if x.ndim == 0 and dim is not None:
+            normalize_dim("prod", dim, 0)                    # a 0-d tensor has dim 0 (or -1)
+            dim = None
         if dim is None:
             y = np.prod(x, dtype=dtype).reshape((1,) * x.ndim if keepdim else ())
             return y, (x, None, keepdim)
@@ -225,7 +228,8 @@ class Prod(Op):
         line = x.reshape(-1) if axis is None else x
         along = 0 if axis is None else axis
         # dy/dx_i = prod_{j != i} x_j = (product before i) * (product after i)
-        others = _exclusive_cumprod(line, along) * np.flip(_exclusive_cumprod(np.flip(line, along), along), along)
+        after = np.flip(_exclusive_cumprod(np.flip(line, along), along), along)
+        others = _exclusive_cumprod(line, along) * after
         if axis is None:
             return ((g.reshape(()) * others).reshape(x.shape),)
         return (expand_reduced(g, x.shape, (axis,), keepdim) * others,)
