@@ -14,6 +14,7 @@ from minigrad.dtypes import get_default_dtype
 from minigrad.ops import activation, base
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce, shape as shape_ops
+from minigrad.ops import index as index_ops, join, math as math_ops, select
 
 
 class _VersionCounter:
@@ -412,6 +413,368 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._modify("setitem", shape_ops.SetItem, value, index=_numpy_index(index))
+
+    # ===== the PyTorch tensor API of issue 19: one block (methods below wire to ops) =====
+    # ----- max, min, argmax, argmin, sort, topk -----------------------------------------
+    def _extreme(self, name: str, dim, keepdim: bool, largest: bool):
+        """``max``/``min``: the element (no dim), (values, indices) (dim), or the elementwise
+        maximum/minimum (a tensor in place of dim)."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if largest else self.minimum(dim)
+        if dim is None:
+            if keepdim:
+                raise TypeError(f"{name}: keepdim=True needs a dim")
+            if self.numel() == 0:
+                raise ValueError(f"{name}: expected a reduction dim to be specified for an "
+                                 f"empty input (shape {self.shape})")
+            return (reduce.Amax if largest else reduce.Amin).apply(self)
+        if self.ndim == 0:
+            values, indices = self.reshape(1)._extreme(name, 0, False, largest)
+            return select.RETURN_TYPES[name](values, indices)
+        axis = reduce.normalize_dim(name, dim, self.ndim)
+        indices = select.arg_extreme(name, self.data, axis, keepdim=True, largest=largest)
+        op = select.MaxAlongDim if largest else select.MinAlongDim
+        values = op.apply(self, Tensor._from_op(indices, False), dim=axis, keepdim=keepdim)
+        indices = indices if keepdim else np.squeeze(indices, axis)
+        return select.RETURN_TYPES[name](values, Tensor._from_op(indices, False))
+
+    def max(self, dim=None, keepdim: bool = False):
+        """No dim: the largest element, 0-d (tied maxima share the gradient). With ``dim``:
+        ``(values, indices)`` of the first maximum along dim (the gradient goes to it). A
+        tensor instead of dim: ``maximum``."""
+        return self._extreme("max", dim, keepdim, largest=True)
+
+    def min(self, dim=None, keepdim: bool = False):
+        """The smallest element, or ``(values, indices)`` along ``dim``, as ``max``."""
+        return self._extreme("min", dim, keepdim, largest=False)
+
+    def argmax(self, dim=None, keepdim: bool = False) -> Tensor:
+        """int64 index of the first maximum along ``dim`` (into the flattened tensor when None)."""
+        return Tensor._from_op(select.arg_extreme("argmax", self.data, dim, keepdim), False)
+
+    def argmin(self, dim=None, keepdim: bool = False) -> Tensor:
+        """int64 index of the first minimum along ``dim`` (into the flattened tensor when None)."""
+        return Tensor._from_op(select.arg_extreme("argmin", self.data, dim, keepdim, largest=False),
+                               False)
+
+    def _take_along(self, op: type[base.Op], indices: np.ndarray, dim: int) -> Tensor:
+        if self.ndim == 0:
+            return op.apply(self.reshape(1), Tensor._from_op(indices.reshape(1), False),
+                            dim=0).reshape(())
+        return op.apply(self, Tensor._from_op(indices, False), dim=dim)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """``(values, indices)`` sorted along ``dim``; ties keep their order, NaN sorts last
+        (first when descending), as PyTorch on the CPU."""
+        indices = select.sort_indices("sort", self.data, dim, descending)
+        return select.RETURN_TYPES["sort"](self._take_along(select.Sort, indices, dim),
+                                           Tensor._from_op(indices, False))
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        """int64 indices that sort along ``dim`` (``sort(...).indices``)."""
+        return Tensor._from_op(select.sort_indices("argsort", self.data, dim, descending), False)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """``(values, indices)`` of the k largest (smallest) along ``dim``, always sorted. Among
+        tied values the first ones are taken (PyTorch does not specify which)."""
+        axis = reduce.normalize_dim("topk", dim, self.ndim)
+        n = self.shape[axis] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise ValueError(f"topk: k ({k}) is out of range for dimension {axis} of size {n} "
+                             f"(input {self.shape})")
+        order = select.sort_indices("topk", self.data, axis, descending=largest)
+        indices = np.take(order, np.arange(k), axis=axis) if self.ndim else order
+        return select.RETURN_TYPES["topk"](self._take_along(select.Topk, indices, axis),
+                                           Tensor._from_op(indices, False))
+
+    # ----- joining, splitting and reshaping ---------------------------------------------
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+        """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given
+        sizes; each is a slice of this tensor (``getitem``)."""
+        axis = reduce.normalize_dim("split", dim, self.ndim)
+        n = self.shape[axis]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            size = int(split_size_or_sections)
+            if size <= 0 and n:
+                raise ValueError(f"split: split_size must be positive, got {size}")
+            sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != n or any(s < 0 for s in sizes):
+                raise ValueError(f"split: sizes {sizes} must be non-negative and sum to the size "
+                                 f"{n} of dimension {axis} (input {self.shape})")
+        starts = np.cumsum([0] + sizes[:-1])
+        return tuple(self.narrow(axis, int(start), size) for start, size in zip(starts, sizes))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """At most ``chunks`` pieces of ceil(n / chunks) along ``dim`` (PyTorch's rule; an empty
+        dim gives ``chunks`` empty pieces)."""
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        n = self.shape[reduce.normalize_dim("chunk", dim, self.ndim)]
+        return self.split(-(-n // chunks) if n else [0] * chunks, dim)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """Elements ``start .. start + length - 1`` along ``dim`` (a negative start counts from
+        the end)."""
+        axis = reduce.normalize_dim("narrow", dim, self.ndim)
+        n = self.shape[axis]
+        begin = start + n if start < 0 else start
+        if not 0 <= begin <= n or length < 0 or begin + length > n:
+            raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
+                             f"{axis} of size {n} (input {self.shape})")
+        index = (slice(None),) * axis + (slice(begin, begin + length),)
+        return shape_ops.GetItem.apply(self, index=index)
+
+    def unflatten(self, dim: int, sizes) -> Tensor:
+        """Dimension ``dim`` split into ``sizes`` (one may be -1): a reshape."""
+        axis = reduce.normalize_dim("unflatten", dim, self.ndim)
+        return self.reshape(self.shape[:axis] + tuple(sizes) + self.shape[axis + 1:])
+
+    def expand(self, *sizes) -> Tensor:
+        """This tensor broadcast to ``sizes`` (-1 keeps a size); a copy, unlike PyTorch's view."""
+        return shape_ops.Expand.apply(self, shape=_shape_args("expand", sizes))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def flip(self, *dims) -> Tensor:
+        """Reversed along each of ``dims`` (``flip(0, 1)`` or ``flip([0, 1])``)."""
+        return shape_ops.Flip.apply(self, dims=_shape_args("flip", dims))
+
+    def roll(self, shifts, dims=None) -> Tensor:
+        return shape_ops.Roll.apply(self, shifts=shifts, dims=dims)
+
+    def repeat(self, *sizes) -> Tensor:
+        """Tiled ``sizes[i]`` times along dim i (``np.tile``; PyTorch's ``repeat``)."""
+        return shape_ops.Repeat.apply(self, repeats=_shape_args("repeat", sizes))
+
+    def repeat_interleave(self, repeats, dim: int | None = None) -> Tensor:
+        """Each element repeated ``repeats`` times (an int, or one count per element) along
+        ``dim`` (of the flattened tensor when None): an ``index_select``."""
+        source = self.reshape(-1) if dim is None else self
+        axis = 0 if dim is None else reduce.normalize_dim("repeat_interleave", dim, self.ndim)
+        n = source.shape[axis]
+        counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
+        if counts.dtype.kind not in "iu" or counts.ndim > 1 or counts.size not in (1, n) or (
+                counts.size and counts.min() < 0):
+            raise ValueError(f"repeat_interleave: repeats must be a non-negative integer or one "
+                             f"per element ({n} along dimension {axis}), got {counts.tolist()}")
+        index = np.repeat(np.arange(n), np.broadcast_to(counts.reshape(-1), (n,)))
+        return index_ops.IndexSelect.apply(source, Tensor._from_op(index, False), dim=axis)
+
+    @property
+    def T(self) -> Tensor:
+        """The dimensions reversed (a 0-d or 1-D tensor is returned as is)."""
+        return self if self.ndim < 2 else self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (batched matrices transposed)."""
+        if self.ndim < 2:
+            raise ValueError(f"mT: the tensor must have at least 2 dimensions, got shape {self.shape}")
+        return self.transpose(-2, -1)
+
+    # ----- indexing: gather, scatter, masks, triangles ----------------------------------
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        """out[i][j] = self[i][index[i][j]] for dim=1 (the same number of dims; index no larger
+        than self outside dim)."""
+        return select.Gather.apply(self, index, dim=dim)
+
+    def scatter(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        """A copy with self[i][index[i][j]] = src[i][j] for dim=1; ``src`` may be a number
+        (or pass ``value=``)."""
+        if (src is None) == (value is None):
+            raise TypeError("scatter: pass exactly one of src and value")
+        fill = value if src is None else src
+        if not isinstance(fill, Tensor):
+            fill = Tensor._from_op(np.full(as_tensor(index).shape, fill, dtype=self.dtype), False)
+        return index_ops.Scatter.apply(self, index, fill, dim=dim)
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        """A copy with src[i][j] added at self[i][index[i][j]] for dim=1 (repeats add up)."""
+        return index_ops.ScatterAdd.apply(self, index, src, dim=dim)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        """The entries at ``index`` (1-D integers) along ``dim``."""
+        return index_ops.IndexSelect.apply(self, index, dim=dim)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        """A copy with ``value`` (a number or a 0-d tensor) where ``mask`` (boolean,
+        broadcastable to self) is True: ``where(mask, value, self)``."""
+        mask = as_tensor(mask)
+        if mask.dtype != np.bool_:
+            raise TypeError(f"masked_fill: the mask must be a boolean tensor, got {mask.dtype}")
+        try:
+            fits = np.broadcast_shapes(mask.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"masked_fill: a mask of shape {mask.shape} cannot be broadcast to "
+                             f"the input's shape {self.shape}")
+        value = self._lift(value)
+        if value.ndim != 0:
+            raise ValueError(f"masked_fill: only a 0-d value is supported, got shape {value.shape}")
+        return join.Where.apply(mask, value if value.dtype == self.dtype else value.to(self.dtype), self)
+
+    def where(self, condition: Tensor, other: Any) -> Tensor:
+        """self where ``condition`` else ``other`` (``mg.where(condition, self, other)``)."""
+        return join.Where.apply(as_tensor(condition), self, self._lift(other))
+
+    def nonzero(self, *, as_tuple: bool = False):
+        """int64 (count, ndim) coordinates of the non-zero elements, or one 1-D tensor per dim."""
+        if as_tuple:
+            return tuple(Tensor._from_op(i.astype(np.int64), False)
+                         for i in np.nonzero(np.atleast_1d(self.data)))
+        return Tensor._from_op(np.argwhere(self.data).astype(np.int64), False)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return index_ops.Tril.apply(self, diagonal=diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return index_ops.Triu.apply(self, diagonal=diagonal)
+
+    # ----- comparisons of whole tensors (no gradient) -----------------------------------
+    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        """|self - other| <= atol + rtol |other| elementwise (a boolean tensor)."""
+        other = self._lift(other)
+        return Tensor._from_op(np.isclose(self.data, other.data, rtol=rtol, atol=atol,
+                                          equal_nan=equal_nan), False)
+
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        return bool(self.isclose(other, rtol, atol, equal_nan).data.all())
+
+    def equal(self, other: Any) -> bool:
+        """True when both have the same shape and the same elements."""
+        other = self._lift(other)
+        return self.shape == other.shape and bool(np.array_equal(self.data, other.data))
+
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether every element (along ``dim``) is non-zero: a boolean tensor."""
+        axes = reduce.normalize_dims("all", dim, self.ndim)
+        return Tensor._from_op(np.all(self.data, axis=axes, keepdims=keepdim), False)
+
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether some element (along ``dim``) is non-zero: a boolean tensor."""
+        axes = reduce.normalize_dims("any", dim, self.ndim)
+        return Tensor._from_op(np.any(self.data, axis=axes, keepdims=keepdim), False)
+
+    # ----- reductions and scans ---------------------------------------------------------
+    def _spread(self, op: type[base.Op], dim, unbiased, keepdim: bool, correction) -> Tensor:
+        if isinstance(dim, bool):                            # x.var(False): var(unbiased)
+            dim, unbiased = None, dim
+        if unbiased is not None and correction is not None:
+            raise TypeError(f"{op.name}: pass either unbiased or correction, not both")
+        if correction is None:
+            correction = 1 if unbiased is None else int(unbiased)
+        return op.apply(self, dim=dim, correction=correction, keepdim=keepdim)
+
+    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None) -> Tensor:
+        """sum((x - mean)^2) / (N - correction) over ``dim``; correction 1 by default
+        (``unbiased=False`` means 0)."""
+        return self._spread(reduce.Var, dim, unbiased, keepdim, correction)
+
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None) -> Tensor:
+        """sqrt(var(...)) with ``var``'s arguments."""
+        return self._spread(reduce.Std, dim, unbiased, keepdim, correction)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        """The product over ``dim`` (every element when None); integers give int64."""
+        return reduce.Prod.apply(self if dtype is None else self.to(dtype), dim=dim, keepdim=keepdim)
+
+    def cumsum(self, dim: int, *, dtype=None) -> Tensor:
+        return reduce.Cumsum.apply(self if dtype is None else self.to(dtype), dim=dim)
+
+    def cumprod(self, dim: int, *, dtype=None) -> Tensor:
+        return reduce.Cumprod.apply(self if dtype is None else self.to(dtype), dim=dim)
+
+    def logsumexp(self, dim, keepdim: bool = False) -> Tensor:
+        return reduce.Logsumexp.apply(self, dim=dim, keepdim=keepdim)
+
+    # ----- elementwise math -------------------------------------------------------------
+    sin = _unary(math_ops.Sin)
+    cos = _unary(math_ops.Cos)
+    tan = _unary(math_ops.Tan)
+    asin = arcsin = _unary(math_ops.Asin)
+    acos = arccos = _unary(math_ops.Acos)
+    atan = arctan = _unary(math_ops.Atan)
+    sinh = _unary(math_ops.Sinh)
+    cosh = _unary(math_ops.Cosh)
+    log2 = _unary(math_ops.Log2)
+    log10 = _unary(math_ops.Log10)
+    log1p = _unary(math_ops.Log1p)
+    expm1 = _unary(math_ops.Expm1)
+    exp2 = _unary(math_ops.Exp2)
+    rsqrt = _unary(math_ops.Rsqrt)
+    reciprocal = _unary(math_ops.Reciprocal)
+    square = _unary(math_ops.Square)
+    sign = _unary(math_ops.Sign)
+    floor = _unary(math_ops.Floor)
+    ceil = _unary(math_ops.Ceil)
+    trunc = fix = _unary(math_ops.Trunc)
+    frac = _unary(math_ops.Frac)
+    atan2 = arctan2 = _binary(math_ops.Atan2)
+    __mod__ = remainder = _binary(math_ops.Remainder)
+    __rmod__ = _binary(math_ops.Remainder, reflected=True)
+    __floordiv__ = floor_divide = _binary(math_ops.FloorDivide)
+    __rfloordiv__ = _binary(math_ops.FloorDivide, reflected=True)
+    fmod = _binary(math_ops.Fmod)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Rounded to ``decimals`` digits, halves to even (PyTorch's rule); the gradient is 0."""
+        return math_ops.Round.apply(self, decimals=decimals)
+
+    __round__ = round
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other; ``rounding_mode`` 'trunc' rounds towards zero, 'floor' down (``//``)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode == "trunc":
+            return math_ops.TruncDivide.apply(self, self._lift(other))
+        raise ValueError(f"div: expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found {rounding_mode!r}")
+
+    divide = div
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """An alias of ``clamp``."""
+        return self.clamp(min, max)
+
+    # ----- dtypes (last: the names int, bool and type shadow builtins in this class body) -
+    _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                   "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                   "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def short(self) -> Tensor:
+        return self.to(np.int16)
+
+    def byte(self) -> Tensor:
+        return self.to(np.uint8)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def type(self, dtype=None):
+        """Converted to ``dtype``; without one, the type's name (``'minigrad.FloatTensor'``)."""
+        if dtype is None:
+            return "minigrad." + self._TYPE_NAMES.get(self.dtype.name, self.dtype.name)
+        return self.to(dtype)
 
 
 def apply_op(op: type[base.Op], inputs: tuple, attrs: dict) -> Tensor:

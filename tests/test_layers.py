@@ -20,7 +20,7 @@ LAYERS = [
     ("engine", ["minigrad.autograd"]),
     ("tensor", ["minigrad.tensor"]),
     ("library", ["minigrad.creation", "minigrad.gradcheck", "minigrad.functional",
-                 "minigrad.data", "minigrad.viz_notes"]),
+                 "minigrad.data", "minigrad.viz_notes", "minigrad.tensor_functions"]),
     ("models and tools", ["minigrad.nn", "minigrad.optim", "minigrad.io", "minigrad.viz",
                           "minigrad.interop"]),
     ("package", ["minigrad"]),

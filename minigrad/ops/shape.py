@@ -176,3 +176,91 @@ class Pad(Op):
     def vjp(g, saved, needs_input_grad):
         crop = tuple(slice(before, g.shape[i] - after) for i, (before, after) in enumerate(saved))
         return (g[crop],)
+
+
+@register("expand")
+class Expand(Op):
+    """y = x broadcast to ``shape`` (-1 keeps a size; new dims go in front), as a new array.
+
+    PyTorch returns a view; here the result is copied, so in-place changes of it stay legal.
+    """
+
+    @staticmethod
+    def forward(x, *, shape):
+        if len(shape) < x.ndim:
+            raise ValueError(f"expand: the number of sizes provided ({len(shape)}) must be "
+                             f"greater or equal to the number of dimensions of the input {x.shape}")
+        lead = len(shape) - x.ndim
+        target = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+        for i, n in enumerate(target):
+            old = x.shape[i - lead] if i >= lead else 1
+            if n < 0 or (old != 1 and old != n):
+                raise ValueError(f"expand: the expanded size {n} must match the existing size "
+                                 f"{old} at non-singleton dimension {i} (target {tuple(shape)}, "
+                                 f"input {x.shape})")
+        return np.array(np.broadcast_to(x, target)), x.shape
+
+    @staticmethod
+    def vjp(g, saved, needs_input_grad):
+        return (unbroadcast(g, saved),)                    # copies of x add their gradients up
+
+
+@register("flip")
+class Flip(Op):
+    """y = x reversed along each of ``dims``."""
+
+    @staticmethod
+    def forward(x, *, dims):
+        axes = normalize_dims("flip", dims, x.ndim)
+        return np.flip(x, axes).copy(), axes
+
+    @staticmethod
+    def vjp(g, saved, needs_input_grad):
+        return (np.flip(g, saved),)
+
+
+@register("roll")
+class Roll(Op):
+    """y = x shifted cyclically by ``shifts`` along ``dims`` (of the flattened x when None)."""
+
+    @staticmethod
+    def forward(x, *, shifts, dims=None):
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        if dims is None:
+            if len(shifts) != 1:
+                raise ValueError(f"roll: {len(shifts)} shifts need as many dims, got dims=None")
+            return np.roll(x.reshape(-1), shifts[0]).reshape(x.shape), (shifts, None)
+        axes = tuple(normalize_dim("roll", d, x.ndim)
+                     for d in (dims if isinstance(dims, (tuple, list)) else (dims,)))
+        if len(axes) != len(shifts):
+            raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+        return np.roll(x, shifts, axes), (shifts, axes)
+
+    @staticmethod
+    def vjp(g, saved, needs_input_grad):
+        shifts, axes = saved
+        back = tuple(-s for s in shifts)                   # roll back by the same amount
+        if axes is None:
+            return (np.roll(g.reshape(-1), back[0]).reshape(g.shape),)
+        return (np.roll(g, back, axes),)
+
+
+@register("repeat")
+class Repeat(Op):
+    """y = x tiled ``repeats[i]`` times along dim i (new dims go in front): (s_i) -> (r_i s_i)."""
+
+    @staticmethod
+    def forward(x, *, repeats):
+        if len(repeats) < x.ndim:
+            raise ValueError(f"repeat: the number of repeat dims ({len(repeats)}) can not be "
+                             f"smaller than the number of dimensions of the input {x.shape}")
+        if any(r < 0 for r in repeats):
+            raise ValueError(f"repeat: repeats {tuple(repeats)} must be non-negative")
+        shape = (1,) * (len(repeats) - x.ndim) + x.shape
+        return np.tile(x.reshape(shape), repeats), (x.shape, shape, tuple(repeats))
+
+    @staticmethod
+    def vjp(g, saved, needs_input_grad):
+        x_shape, shape, repeats = saved
+        tiles = g.reshape([n for r, s in zip(repeats, shape) for n in (r, s)])
+        return (tiles.sum(axis=tuple(range(0, 2 * len(shape), 2))).reshape(x_shape),)  # sum the copies

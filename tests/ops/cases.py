@@ -59,6 +59,19 @@ class Integers:
         return rng.integers(self.low, self.high, self.shape)
 
 
+@dataclass(frozen=True)
+class WithZeros:
+    """Float input drawn uniformly from [-2, 2) with exact zeros at the flat positions ``at``."""
+    shape: tuple
+    at: tuple
+    constant: bool = False
+
+    def make(self, rng: np.random.Generator) -> np.ndarray:
+        x = rng.uniform(-2.0, 2.0, self.shape)
+        x.flat[list(self.at)] = 0.0
+        return x
+
+
 @dataclass
 class Case:
     op: str                          # the registered op the case exercises
@@ -109,7 +122,11 @@ def _setitem(x, v, index):
     return y
 
 
-U, D, I = Uniform, Distinct, Integers
+U, D, I, Z = Uniform, Distinct, Integers, WithZeros
+INTEGERS = (-2.0, -1.0, 0.0, 1.0, 2.0)          # rounding ops jump there
+HALVES = (-1.5, -0.5, 0.5, 1.5)                 # round jumps there
+SCATTER_INDEX = np.array([[2, 0], [1, 3], [0, 2]])   # no repeats within a row: one writer each
+REPEATS = np.array([2, 0, 1])
 
 CASES: list[Case] = [
     Case("add", lambda a, b: a + b, [U((2, 3)), U((2, 3))]),
@@ -249,4 +266,121 @@ CASES: list[Case] = [
          torch_fn=lambda x, t: torch.nn.functional.nll_loss(x, t, reduction="sum")),
     Case("mse_loss", lambda x, t: F.mse_loss(x, t), [U((3, 4)), U((3, 4))],
          torch_fn=lambda x, t: torch.nn.functional.mse_loss(x, t)),
+    # ----- issue 19: elementwise math (ops/math.py) -----
+    Case("sin", lambda a: a.sin(), [U((3, 4))]),
+    Case("cos", lambda a: a.cos(), [U((3, 4))]),
+    Case("tan", lambda a: a.tan(), [U((3, 4), -1.2, 1.2)]),
+    Case("asin", lambda a: a.asin(), [U((3, 4), -0.9, 0.9)]),
+    Case("acos", lambda a: a.acos(), [U((3, 4), -0.9, 0.9)]),
+    Case("atan", lambda a: a.atan(), [U((3, 4))]),
+    Case("sinh", lambda a: a.sinh(), [U((3, 4))]),
+    Case("cosh", lambda a: a.cosh(), [U((3, 4))]),
+    Case("log2", lambda a: a.log2(), [U((3, 4), 0.2, 3.0)]),
+    Case("log10", lambda a: a.log10(), [U((3, 4), 0.2, 3.0)]),
+    Case("log1p", lambda a: a.log1p(), [U((3, 4), -0.5, 2.0)]),
+    Case("expm1", lambda a: a.expm1(), [U((3, 4))]),
+    Case("exp2", lambda a: a.exp2(), [U((3, 4))]),
+    Case("rsqrt", lambda a: a.rsqrt(), [U((3, 4), 0.3, 3.0)]),
+    Case("reciprocal", lambda a: a.reciprocal(), [U((3, 4), 0.3, 3.0)]),
+    Case("square", lambda a: a.square(), [U((3, 4))]),
+    Case("frac", lambda a: a.frac(), [U((3, 4), avoid=INTEGERS)]),
+    Case("floor", lambda a: a.floor() * a, [U((3, 4), avoid=INTEGERS)], name="times_x"),
+    Case("ceil", lambda a: a.ceil() * a, [U((3, 4), avoid=INTEGERS)], name="times_x"),
+    Case("trunc", lambda a: a.trunc() * a, [U((3, 4), avoid=INTEGERS)], name="times_x"),
+    Case("round", lambda a: a.round() * a, [U((3, 4), avoid=HALVES)], name="times_x"),
+    Case("round", lambda a: a.round(decimals=1), [U((3, 4), avoid=(0.05, 0.15, -0.05, 0.25))],
+         name="decimals"),
+    Case("sign", lambda a: a.sign() * a, [U((3, 4), avoid=(0.0,))], name="times_x"),
+    Case("atan2", lambda a, b: a.atan2(b), [U((3, 4)), U((4,), avoid=(0.0,))], name="broadcast"),
+    Case("remainder", lambda a, b: a % b, [U((3, 4), -3, 3), U((4,), 0.6, 1.9)], name="broadcast"),
+    Case("remainder", lambda a, b: a % b, [U((3, 4), -3, 3), U((3, 4), -1.9, -0.6)],
+         name="negative_divisor"),
+    Case("remainder", lambda a: a % 1.5, [U((3, 4), -3, 3)], name="scalar"),
+    Case("fmod", lambda a, b: a.fmod(b), [U((3, 4), -3, 3), U((3, 1), -1.9, -0.6)], name="broadcast"),
+    Case("floor_divide", lambda a, b: a.div(b, rounding_mode="floor") * a,
+         [U((3, 4), -3, 3), U((4,), 0.6, 1.9)], name="times_x"),
+    Case("floor_divide", lambda a: (a // 0.7) * a, [U((3, 4), -3, 3)], name="operator",
+         torch_fn=lambda a: torch.div(a, 0.7, rounding_mode="floor") * a),
+    Case("div_trunc", lambda a, b: a.div(b, rounding_mode="trunc") * b, [U((3, 4), -3, 3), U((4,), 0.6, 1.9)],
+         name="times_divisor"),
+    # ----- joins and choices (ops/join.py) -----
+    Case("cat", lambda a, b: mg.cat([a, b], dim=1), [U((2, 3)), U((2, 1))],
+         torch_fn=lambda a, b: torch.cat([a, b], dim=1)),
+    Case("cat", lambda a, b, c: mg.cat((a, b, c)), [U((2, 3)), U((0, 3)), U((1, 3))], name="empty_piece",
+         torch_fn=lambda a, b, c: torch.cat((a, b, c))),
+    Case("cat", lambda a, b, c: mg.cat([a, b, c], -1), [U((2, 2)), U((0,)), U((2, 1))], name="legacy_1d_empty",
+         torch_fn=lambda a, b, c: torch.cat([a, b, c], -1)),
+    Case("stack", lambda a, b: mg.stack([a, b], dim=-1), [U((2, 3)), U((2, 3))],
+         torch_fn=lambda a, b: torch.stack([a, b], dim=-1)),
+    Case("where", lambda a, b: a.where(a > 0, b), [U((3, 4), avoid=(0.0,)), U((4,))], name="method"),
+    Case("where", lambda a, b: mg.where(b > 0.5, a, 0.25), [U((3, 1)), U((3, 4), 0, 1, constant=True)], name="scalar_other",
+         torch_fn=lambda a, b: torch.where(b > 0.5, a, 0.25)),
+    Case("where", lambda a: a.masked_fill(a > 0.5, -1.0), [U((3, 4), avoid=(0.5,))], name="masked_fill"),
+    # ----- values at indices (ops/select.py) -----
+    Case("max", lambda a: a.max(1).values, [D((3, 4, 2))], name="dim"),
+    Case("max", lambda a: a.max(dim=-1, keepdim=True).values, [D((3, 4))], name="keepdim"),
+    Case("amax", lambda a: a.max(), [D((3, 4))], name="max_no_dim"),
+    Case("min", lambda a: a.min(0).values, [D((3, 4))], name="dim"),
+    Case("amin", lambda a: a.min(), [D((3, 4))], name="min_no_dim"),
+    Case("maximum", lambda a, b: mg.max(a, b), [U((3, 4)), U((4,))], name="mg_max_of_two",
+         torch_fn=lambda a, b: torch.max(a, b)),
+    Case("sort", lambda a: a.sort(1).values, [D((3, 4))]),
+    Case("sort", lambda a: a.sort(0, descending=True).values, [D((3, 4))], name="descending"),
+    Case("topk", lambda a: a.topk(2, dim=1).values, [D((3, 4))]),
+    Case("topk", lambda a: a.topk(2, 0, largest=False).values, [D((3, 4))], name="smallest"),
+    Case("gather", lambda a, i: a.gather(1, i), [U((3, 4)), I((3, 5), 0, 4)], name="repeats"),
+    Case("gather", lambda a, i: a.gather(0, i), [U((3, 4)), I((2, 3), 0, 3)], name="smaller_index"),
+    # ----- index writes and selections (ops/index.py) -----
+    Case("scatter", lambda a, s: a.scatter(1, mg.tensor(SCATTER_INDEX), s), [U((3, 4)), U((3, 2))],
+         torch_fn=lambda a, s: a.scatter(1, torch.tensor(SCATTER_INDEX), s)),
+    Case("scatter_add", lambda a, i, s: a.scatter_add(0, i, s), [U((3, 4)), I((4, 4), 0, 3), U((4, 4))],
+         name="repeats"),
+    Case("index_select", lambda a, i: a.index_select(0, i), [U((3, 4)), I((5,), 0, 3)], name="repeats"),
+    Case("index_select", lambda a: a.repeat_interleave(2, dim=1), [U((3, 2))], name="repeat_interleave"),
+    Case("index_select", lambda a: a.repeat_interleave(mg.tensor(REPEATS)), [U((3,))],
+         name="repeat_interleave_counts", torch_fn=lambda a: a.repeat_interleave(torch.tensor(REPEATS))),
+    Case("tril", lambda a: a.tril(), [U((3, 4))]),
+    Case("tril", lambda a: a.tril(-1), [U((2, 3, 4))], name="batched_below"),
+    Case("triu", lambda a: a.triu(1), [U((4, 3))], name="above"),
+    # ----- shape (ops/shape.py) -----
+    Case("expand", lambda a: a.expand(2, 3, -1), [U((3, 1))], name="new_dim"),
+    Case("expand", lambda a, b: a.expand_as(b), [U((1, 4)), U((3, 4), constant=True)], name="as"),
+    Case("flip", lambda a: a.flip(0, 2), [U((2, 3, 4))]),
+    Case("roll", lambda a: a.roll(1), [U((3, 4))], name="flattened"),
+    Case("roll", lambda a: a.roll((1, -2), (0, 1)), [U((3, 4))], name="dims"),
+    Case("repeat", lambda a: a.repeat(2, 1, 3), [U((3, 2))], name="new_dim"),
+    Case("getitem", lambda a: a.split([1, 2], 1)[1], [U((3, 3))], name="split"),
+    Case("getitem", lambda a: a.chunk(2, 0)[1], [U((3, 2))], name="chunk"),
+    Case("getitem", lambda a: a.narrow(1, -3, 2), [U((2, 4))], name="narrow"),
+    Case("reshape", lambda a: a.unflatten(1, (2, -1)), [U((3, 4))], name="unflatten"),
+    Case("permute", lambda a: a.T, [U((3, 4))], name="T"),
+    Case("transpose", lambda a: a.mT, [U((2, 3, 4))], name="mT"),
+    # ----- reductions and scans (ops/reduce.py) -----
+    Case("var", lambda a: a.var(1), [U((3, 4))], name="dim"),
+    Case("var", lambda a: a.var(0, keepdim=True, correction=0), [U((3, 4))], name="correction0_keepdim"),
+    Case("std", lambda a: a.std(), [U((3, 4))], name="all"),
+    Case("std", lambda a: a.std((0, 2), unbiased=False), [U((2, 3, 4))], name="dims_biased"),
+    Case("prod", lambda a: a.prod(), [U((2, 3))], name="all"),
+    Case("prod", lambda a: a.prod(1, keepdim=True), [Z((3, 4), at=(1, 4, 6))], name="zeros_keepdim"),
+    Case("prod", lambda a: a.prod(), [Z((2, 3), at=(2,))], name="one_zero_all"),
+    Case("logsumexp", lambda a: a.logsumexp(1), [U((3, 4))], name="dim"),
+    Case("logsumexp", lambda a: a.logsumexp((0, 2), keepdim=True), [U((2, 3, 4), -30, 30)], name="dims_large"),
+    Case("cumsum", lambda a: a.cumsum(1), [U((3, 4))]),
+    Case("cumprod", lambda a: a.cumprod(-1), [U((2, 3, 4))]),
+    Case("cumprod", lambda a: a.cumprod(1), [Z((3, 5), at=(1, 7, 9, 11))], name="zeros"),
+    # ----- einsum (ops/einsum.py) -----
+    Case("einsum", lambda a, b: mg.einsum("ij,jk->ik", a, b), [U((2, 3)), U((3, 4))], name="matmul",
+         torch_fn=lambda a, b: torch.einsum("ij,jk->ik", a, b)),
+    Case("einsum", lambda a, b, c: mg.einsum("bij,bjk,k->bi", [a, b, c]), [U((2, 3, 4)), U((2, 4, 2)), U((2,))],
+         name="three_operands", torch_fn=lambda a, b, c: torch.einsum("bij,bjk,k->bi", [a, b, c])),
+    Case("einsum", lambda a: mg.einsum("ii->i", a), [U((3, 3))], name="diagonal",
+         torch_fn=lambda a: torch.einsum("ii->i", a)),
+    Case("einsum", lambda a, b: mg.einsum("iij,j", a, b), [U((3, 3, 2)), U((2,))], name="implicit_trace",
+         torch_fn=lambda a, b: torch.einsum("iij,j", a, b)),
+    Case("einsum", lambda a: mg.einsum("ij->", a), [U((3, 4))], name="sum_alone",
+         torch_fn=lambda a: torch.einsum("ij->", a)),
+    Case("einsum", lambda a, b: mg.einsum("...i,...i->...", a, b), [U((2, 1, 3)), U((4, 3))],
+         name="ellipsis_broadcast", torch_fn=lambda a, b: torch.einsum("...i,...i->...", a, b)),
+    Case("einsum", lambda a, b: mg.outer(a, b), [U((3,)), U((2,))], name="outer",
+         torch_fn=lambda a, b: torch.outer(a, b)),
 ]
