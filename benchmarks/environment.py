@@ -14,6 +14,7 @@ import argparse
 import os
 import re
 import sys
+import time
 
 FORCING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 KEEP_FLAG = "--keep-blas-env"
@@ -66,4 +67,7 @@ def describe_libraries() -> str:
                  f"MKL {mkl.group(1) if mkl else 'absent'}, "
                  f"oneDNN {onednn.group(1) if onednn and torch.backends.mkldnn.is_available() else 'absent'}, "
                  f"CPU capability {torch.backends.cpu.get_cpu_capability()}")
+    load = " ".join(f"{value:.1f}" for value in os.getloadavg())
+    lines.append(f"started {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average (1, 5, 15 min) "
+                 f"{load} on {os.cpu_count()} cores: other processes share these cores")
     return "\n".join(lines)
