@@ -6,7 +6,7 @@ makes) and ``y.backward(g)`` with a contiguous random g. PyTorch runs in both me
 (NCHW and channels_last); the ratio is minigrad's time over the faster of the two, same
 gradient style. NumPy runs its native BLAS kernel (see environment.py).
 
-    python benchmarks/bench_conv.py [--repeats 5] [--min-seconds 0.2] [--quick] [--keep-blas-env]
+    python benchmarks/bench_conv.py [--repeats 5] [--min-seconds 0.2] [--quick] [--threads 2] [--keep-blas-env]
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ import torch  # noqa: E402
 import minigrad as mg  # noqa: E402
 import minigrad.functional as F  # noqa: E402
 from environment import add_keep_flag, describe_libraries  # noqa: E402
-from timing import best_ms, same_threads_for_torch  # noqa: E402
+from timing import best_ms, add_threads_flag, use_threads  # noqa: E402
 
 POOL_TARGET = 1.5
 # (label, N, H, W, C, O, K, stride, padding, target ratio)
@@ -117,9 +117,10 @@ def main() -> None:
     parser.add_argument("--min-seconds", type=float, default=0.2,
                         help="keep timing until each measurement block has lasted this long")
     parser.add_argument("--quick", action="store_true", help="one small shape (used by the tests)")
+    add_threads_flag(parser)
     add_keep_flag(parser)
     args = parser.parse_args()
-    threads = same_threads_for_torch()
+    threads = use_threads(args.threads)
     print(describe_libraries())
     print(f"float32, forward+backward (input, weight, bias gradients); {threads} threads; best of 2 rounds "
           f"of >= {args.repeats} runs and >= {args.min_seconds} s; ratio = minigrad / min(PyTorch NCHW, "

@@ -9,7 +9,7 @@ ratio to PyTorch's faster format, the accuracy on 2,000 fresh jittered images an
 resident memory after each epoch.
 
     python benchmarks/bench_epoch.py [--images 60000] [--model lenet|resnet] [--batch-size 64]
-                                     [--quiet] [--keep-blas-env]
+                                     [--quiet] [--threads 2] [--keep-blas-env]
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from minigrad.data import DataLoader, TensorDataset  # noqa: E402
 from environment import add_keep_flag, describe_libraries  # noqa: E402
 from memory import process_memory_mb  # noqa: E402
 from models import MODELS  # noqa: E402
-from timing import same_threads_for_torch  # noqa: E402
+from timing import add_threads_flag, use_threads  # noqa: E402
 
 TARGET = 2.0
 SIZE, DIGIT = 28, 20            # canvas and digit box, as in MNIST
@@ -109,9 +109,10 @@ def main() -> None:
     parser.add_argument("--model", choices=sorted(MODELS), default="lenet", help="model (default lenet)")
     parser.add_argument("--batch-size", type=int, default=64, help="batch size (default 64)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_threads_flag(parser)
     add_keep_flag(parser)
     args = parser.parse_args()
-    threads = same_threads_for_torch()
+    threads = use_threads(args.threads)
     print(describe_libraries())
     start = time.perf_counter()
     x, y = synthetic_mnist(args.images, seed=0)

@@ -8,7 +8,7 @@ resident memory for one step, and the resident memory before and after --steps m
 (the script exits with status 1 if it grew by more than the limit).
 
     python benchmarks/bench_train.py [--model lenet|resnet|all] [--repeats 10] [--min-seconds 0.2]
-                                     [--steps 200] [--quick] [--keep-blas-env]
+                                     [--steps 200] [--quick] [--threads 2] [--keep-blas-env]
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from minigrad import nn, optim  # noqa: E402
 from environment import add_keep_flag, describe_libraries  # noqa: E402
 from memory import growth_report, step_memory  # noqa: E402
 from models import MODELS  # noqa: E402
-from timing import best_ms, same_threads_for_torch  # noqa: E402
+from timing import best_ms, add_threads_flag, use_threads  # noqa: E402
 
 TARGETS = {"lenet": 1.75, "resnet": 2.0}
 SIZE = 28
@@ -73,10 +73,11 @@ def main() -> None:
                         help="keep timing until each measurement block has lasted this long")
     parser.add_argument("--steps", type=int, default=200, help="steps for the memory-growth check")
     parser.add_argument("--quick", action="store_true", help="batch 8 (used by the tests)")
+    add_threads_flag(parser)
     add_keep_flag(parser)
     args = parser.parse_args()
     batch = 8 if args.quick else 64
-    threads = same_threads_for_torch()
+    threads = use_threads(args.threads)
     print(describe_libraries())
     print(f"training step, N={batch} {SIZE}x{SIZE}x1, float32, {threads} threads, best of 2 rounds of "
           f">= {args.repeats} steps and >= {args.min_seconds} s; ratio = minigrad / min(PyTorch NCHW, channels_last)")
