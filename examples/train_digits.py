@@ -41,6 +41,11 @@ def load_split() -> tuple[np.ndarray, ...]:
                             random_state=SPLIT_SEED)
 
 
+def make_model(name: str = "cnn") -> nn.Module:
+    """A fresh model of examples/digits_models.py: "cnn" (plain) or "resnet" (residual)."""
+    return MODELS[name]()
+
+
 # Each maker takes the parameters and the learning rate; add an entry to offer another.
 OPTIMIZERS = {
     "adam": lambda parameters, lr: optim.Adam(parameters, lr=lr),
@@ -59,7 +64,7 @@ def predict(model: nn.Module, images: np.ndarray) -> np.ndarray:
 def train(args: argparse.Namespace) -> dict:
     mg.manual_seed(args.seed)
     x_train, x_test, y_train, y_test = load_split()
-    model = MODELS[args.model]()
+    model = make_model(args.model)
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), args.lr)
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.3)
     loss_fn = nn.CrossEntropyLoss()
