@@ -1,6 +1,7 @@
-"""Shared benchmark helpers: best-of-n wall time and the thread settings both libraries use."""
+"""Shared benchmark helpers: best-of-n wall time and the thread count both libraries use."""
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from typing import Callable
@@ -30,10 +31,18 @@ def best_ms(*fns: Callable[[], object], repeats: int = 5, rounds: int = 2,
     return [b * 1000 for b in best]
 
 
-def same_threads_for_torch() -> int:
-    """Give PyTorch as many threads as NumPy's BLAS uses by default (one per core)."""
-    import torch
+def add_threads_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="threads for both libraries (default: one per core)")
 
-    threads = os.cpu_count() or 1
+
+def use_threads(threads: int) -> int:
+    """Give both libraries the same thread count: PyTorch's intra-op pool, NumPy's BLAS
+    (through threadpoolctl) and minigrad's pool for memory-bound passes."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
     torch.set_num_threads(threads)
+    threadpool_limits(threads, user_api="blas")
+    os.environ["MINIGRAD_NUM_THREADS"] = str(threads)
     return threads
