@@ -91,7 +91,7 @@ def torch_epoch(model_name: str, x, y, x_test, y_test, args, fmt) -> tuple[float
     yt = torch.from_numpy(y)
     batches = torch.randperm(len(yt)).split(args.batch_size)
     start = time.perf_counter()
-    for index in tqdm(batches, desc=f"torch {fmt}", leave=False, disable=args.quiet):
+    for index in tqdm(batches, desc="torch " + str(fmt).removeprefix("torch.").replace("contiguous_format", "NCHW"), leave=False, disable=args.quiet):
         opt.zero_grad()
         loss_fn(model(xt[index]), yt[index]).backward()
         opt.step()
