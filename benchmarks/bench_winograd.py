@@ -15,26 +15,27 @@ OpenBLAS picks its native kernel, as on a user's machine (see the env notes of i
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
-FORCED_BLAS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-if any(name in os.environ for name in FORCED_BLAS):
-    os.execve(sys.executable, [sys.executable, *sys.argv],
-              {k: v for k, v in os.environ.items() if k not in FORCED_BLAS})
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from environment import use_native_blas  # noqa: E402
+
+use_native_blas()
+
+import argparse  # noqa: E402
 
 import numpy as np  # noqa: E402
 import threadpoolctl  # noqa: E402
 import torch  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import minigrad as mg  # noqa: E402
 import minigrad.functional as F  # noqa: E402
 from minigrad.ops import winograd  # noqa: E402
-from timing import best_ms, same_threads_for_torch  # noqa: E402
+from environment import add_keep_flag  # noqa: E402
+from timing import add_threads_flag, best_ms, use_threads  # noqa: E402
 
 SHAPES = [  # label, N, H, W, C, O, padding
     ("N=64 32x32x32->64 3x3 p1", 64, 32, 32, 32, 64, 1),
@@ -123,8 +124,10 @@ def main() -> None:
     parser.add_argument("--min-seconds", type=float, default=0.2, help="each function's block per round lasts this long")
     parser.add_argument("--errors", action="store_true", help="also print float32 errors against float64")
     parser.add_argument("--quick", action="store_true", help="one small shape, one round (used by the tests)")
+    add_threads_flag(parser)
+    add_keep_flag(parser)
     args = parser.parse_args()
-    threads = same_threads_for_torch()
+    threads = use_threads(args.threads)
     print_header(threads)
     rounds = 1 if args.quick else args.rounds
     names = ["winograd F4", "F4 separate grads", "winograd F2", "minigrad conv2d", "torch NCHW", "torch CL"]
