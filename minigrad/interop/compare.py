@@ -112,7 +112,8 @@ def compare(model: nn.Module, torch_model=None, x: Any = None, target: Any = Non
     'sum' (of the output), 'mse', 'bce' or 'ce'. torch_model=None compares with
     ``to_torch(model, x.shape)``. Layers are matched by path (e.g. ``features.3``), so a
     twin made by to_torch/from_torch or any torch model with the same names works. Both
-    models run in their current mode: call eval() on both for dropout. atol/rtol default to
+    models run in their current mode: call eval() on both for dropout. Both models' gradients
+    are reset (to None) first, and hold this batch's afterwards. atol/rtol default to
     1e-8/1e-6 in float64 and 1e-5/1e-3 in float32.
     """
     torch = torch_module()
@@ -125,10 +126,11 @@ def compare(model: nn.Module, torch_model=None, x: Any = None, target: Any = Non
     atol, rtol = (default_atol if atol is None else atol), (default_rtol if rtol is None else rtol)
     if torch_model is None:
         torch_model = to_torch(model, x.shape)
+    model.zero_grad(), torch_model.zero_grad()            # gradients of this batch only
     xm = Tensor(x, requires_grad=True)
     record = trace(model, xm, conversion=False)
     for call in record.calls:
-        for t in (call.output, *call.inputs[:1]):
+        for t in (first_value(call.output), *call.inputs[:1]):
             if isinstance(t, Tensor) and t.requires_grad and not t.is_leaf:
                 t.retain_grad()
     mine_loss = _minigrad_loss(loss, record.output, target)
@@ -185,6 +187,7 @@ def _run_torch(torch, torch_model, x: np.ndarray, target: Any, loss: str, record
 
     def hook(path):
         def after(module, args, output):
+            output = first_value(output)
             if output.requires_grad and output.grad_fn is not None:
                 output.retain_grad()
             calls[path][-1][1] = output
@@ -221,6 +224,11 @@ def _torch_to_minigrad_layout(torch, value, layout):
     return value
 
 
+def first_value(output: Any) -> Any:
+    """A layer's output, or the first of the values it returns (a pool's (output, indices))."""
+    return output[0] if isinstance(output, tuple) else output
+
+
 def _numpy(t) -> np.ndarray | None:
     return None if t is None else t.detach().cpu().numpy()
 
@@ -229,8 +237,9 @@ def _layer_difference(call: Call, k: int, torch_call, torch_layer, atol: float, 
     (torch_args, torch_out), entry = torch_call, converter_for(call.module)
     name = f"{call.path or '(root)'}: {type(call.module).__name__}" + (f" (call {k})" if k > 1 else "")
     grad = lambda t: None if t is None or t.grad is None else np.asarray(t.grad.data)  # noqa: E731
-    output = Difference.of(call.output.data, array_from_torch(_numpy(torch_out), call.output_layout), atol, rtol)
-    grad_output = Difference.of(grad(call.output), _from_torch_grad(torch_out, call.output_layout), atol, rtol)
+    out = first_value(call.output)
+    output = Difference.of(out.data, array_from_torch(_numpy(torch_out), call.output_layout), atol, rtol)
+    grad_output = Difference.of(grad(out), _from_torch_grad(torch_out, call.output_layout), atol, rtol)
     grad_input = Difference.of(grad(call.inputs[0]), _from_torch_grad(torch_args[0], call.input_layout), atol, rtol)
     params, weights_match = {}, True
     for pname, p in call.module._parameters.items():

@@ -2,14 +2,15 @@
 how to convert each weight and buffer both ways; and which containers are rebuilt child by child."""
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from minigrad import nn
-from minigrad.interop.layouts import flat_permutation, flatten_layout, images_only, keep_layout, \
-    linear_layout, torch_module
+from minigrad.interop.layouts import PLAIN, describe, flat_permutation, flatten_layout, images_only, \
+    keep_layout, linear_layout, torch_module
 
 
 def _same(a, layout):
@@ -43,7 +44,6 @@ def _features_from_torch(v, layout):
     return v[flat_permutation(layout)] if isinstance(layout, tuple) else v
 
 
-
 @dataclass(frozen=True)
 class Converter:
     """How one layer class crosses over.
@@ -52,7 +52,8 @@ class Converter:
     build the other side's layer (weights are copied afterwards); arrays maps each parameter
     or buffer name to (to_torch(array, input_layout), from_torch(array, input_layout));
     layout(where, input_layout) gives the output layout or raises; torch_only lists torch
-    buffers minigrad does not keep, with the value to give them.
+    buffers minigrad does not keep, with the value to give them; elementwise layers must give
+    an output shaped like their input (the generic rule's promise, checked by the trace).
     """
     torch_name: str
     to_torch: Callable
@@ -60,6 +61,7 @@ class Converter:
     arrays: dict = field(default_factory=dict)
     layout: Callable = keep_layout
     torch_only: dict = field(default_factory=dict)
+    elementwise: bool = False
 
 
 def _conv_to_torch(m, tnn):
@@ -79,17 +81,6 @@ def _conv_from_torch(t):
                          f"nn.Conv2d") from error
 
 
-def _pool_from_torch(kind):
-    def build(t):
-        if kind == "MaxPool2d" and (t.dilation not in (1, (1, 1)) or t.ceil_mode or t.return_indices):
-            raise ValueError("MaxPool2d: dilation, ceil_mode and return_indices have no minigrad equivalent")
-        if kind == "AvgPool2d" and (t.ceil_mode or not t.count_include_pad or t.divisor_override):
-            raise ValueError("AvgPool2d: only ceil_mode=False, count_include_pad=True and no "
-                             "divisor_override match minigrad's avg_pool2d")
-        return getattr(nn, kind)(t.kernel_size, t.stride, t.padding)
-    return build
-
-
 def _batchnorm(kind: str, layout: Callable) -> Converter:
     def to_torch(m, tnn):
         return getattr(tnn, kind)(m.num_features, eps=m.eps, momentum=m.momentum)
@@ -105,10 +96,45 @@ def _batchnorm(kind: str, layout: Callable) -> Converter:
                      layout, torch_only={"num_batches_tracked": 0})
 
 
-def _simple(name: str, *attributes: str) -> Converter:
-    """A layer with no weights whose constructor takes ``attributes`` on both sides."""
-    return Converter(name, lambda m, tnn: getattr(tnn, name)(*(getattr(m, a) for a in attributes)),
-                     lambda t: getattr(nn, name)(*(getattr(t, a) for a in attributes)))
+def _arguments(cls) -> list:
+    """The named parameters of ``cls``'s constructor (no self, no *args / **kwargs)."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self" and p.kind in kinds]
+
+
+def build_like(layer: Any, target: type, side: str) -> Any:
+    """``target(**attributes)``: the attributes of ``layer`` that ``target``'s constructor takes, by
+    name (PyTorch's names: kernel_size, ceil_mode, negative_slope, approximate, ...).
+
+    A constructor argument of ``layer``'s own class that ``target`` does not take raises when the
+    layer holds a value other than its default (``inplace``, which changes no value, excepted),
+    so no option is dropped silently; so does a required argument the layer does not hold.
+    """
+    name, kwargs = type(layer).__name__, {}
+    for p in _arguments(target):
+        if hasattr(layer, p.name):
+            kwargs[p.name] = getattr(layer, p.name)
+        elif p.default is inspect.Parameter.empty:
+            raise ValueError(f"{name}: {side}'s {name} needs {p.name!r}, which the layer does not hold")
+    for p in _arguments(type(layer)):
+        value = getattr(layer, p.name, p.default)
+        if p.name not in kwargs and p.name != "inplace" and p.default is not inspect.Parameter.empty \
+                and value != p.default:
+            raise ValueError(f"{name}: {p.name}={value!r} has no equivalent in {side}'s {name}")
+    return target(**kwargs)
+
+
+def _by_name(name: str, layout: Callable = keep_layout, elementwise: bool = False) -> Converter:
+    """A layer without weights built on either side from the attributes the constructor takes."""
+    return Converter(name, lambda m, tnn: build_like(m, getattr(tnn, name), "PyTorch"),
+                     lambda t: build_like(t, getattr(nn, name), "minigrad"), layout=layout, elementwise=elementwise)
+
+
+def _plain_only(where: str, layout):
+    if layout != PLAIN:
+        raise ValueError(f"{where}: its dim arguments count dims differently in NHWC and NCHW; "
+                         f"a {describe(layout)} input has no layout-preserving PyTorch equivalent")
+    return PLAIN
 
 
 _WEIGHTS = dict(weight=(_conv_kernel_to_torch, _conv_kernel_from_torch), bias=(_same, _same))
@@ -119,42 +145,73 @@ CONVERTERS: dict[str, Converter] = {
                         lambda t: nn.Linear(t.in_features, t.out_features, t.bias is not None),
                         dict(weight=(_linear_to_torch, _linear_from_torch), bias=(_same, _same)),
                         linear_layout),
-    "MaxPool2d": Converter("MaxPool2d", lambda m, tnn: tnn.MaxPool2d(m.kernel_size, m.stride, m.padding),
-                           _pool_from_torch("MaxPool2d"), layout=images_only),
-    "AvgPool2d": Converter("AvgPool2d", lambda m, tnn: tnn.AvgPool2d(m.kernel_size, m.stride, m.padding),
-                           _pool_from_torch("AvgPool2d"), layout=images_only),
-    "AdaptiveAvgPool2d": Converter("AdaptiveAvgPool2d", lambda m, tnn: tnn.AdaptiveAvgPool2d(m.output_size),
-                                   lambda t: nn.AdaptiveAvgPool2d(t.output_size), layout=images_only),
     "BatchNorm2d": _batchnorm("BatchNorm2d", images_only),
     "BatchNorm1d": _batchnorm("BatchNorm1d", keep_layout),
-    "ReLU": _simple("ReLU"),
-    "Sigmoid": _simple("Sigmoid"),
-    "Tanh": _simple("Tanh"),
-    "Identity": _simple("Identity"),
-    "LeakyReLU": _simple("LeakyReLU", "negative_slope"),
-    "Dropout": _simple("Dropout", "p"),
     "Flatten": Converter("Flatten", lambda m, tnn: tnn.Flatten(m.start_dim, m.end_dim),
                          lambda t: nn.Flatten(t.start_dim, t.end_dim), layout=flatten_layout),
+    **{name: _by_name(name, images_only) for name in (
+        "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxUnpool2d")},
 }
-CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")    # rebuilt child by child, same names
+SUPPORTED = f"{', '.join(CONVERTERS)}, parameter-free layers named as in torch.nn, and containers"
+
+
+def _torch_class(name: str) -> Any:
+    return getattr(torch_module().nn, name, None)
+
+
+def _holds_state(module: Any) -> bool:
+    return bool(module._parameters or module._buffers)
 
 
 def converter_for(module: Any) -> Converter | None:
-    """The table entry for a minigrad layer (exact class), or None."""
-    entry = CONVERTERS.get(type(module).__name__)
-    return entry if entry is not None and type(module) is getattr(nn, type(module).__name__, None) else None
+    """The converter of a minigrad layer (its exact class from minigrad.nn), or None: the table's
+    entry, else the generic rule for a layer without parameters, buffers or children whose class
+    name exists in torch.nn (its constructor's arguments copied by name, elementwise)."""
+    name = type(module).__name__
+    if type(module) is not getattr(nn, name, None):
+        return None
+    if name in CONVERTERS:
+        return CONVERTERS[name]
+    torch_class = _torch_class(name)
+    if torch_class is None or _holds_state(module) or module._modules:
+        return None
+    return _generic(torch_class)
 
 
 def torch_converter_for(torch_layer: Any) -> tuple[str, Converter] | None:
-    torch = torch_module()
-    for name, entry in CONVERTERS.items():
-        if type(torch_layer) is getattr(torch.nn, entry.torch_name, None) and hasattr(nn, name):
-            return name, entry
-    return None
+    """(minigrad class name, converter) of a torch.nn layer of an exact torch.nn class, or None."""
+    name = type(torch_layer).__name__
+    if type(torch_layer) is not _torch_class(name) or not hasattr(nn, name):
+        return None
+    if name in CONVERTERS:
+        return name, CONVERTERS[name]
+    if _holds_state(torch_layer) or torch_layer._modules:
+        return None
+    return name, _generic(type(torch_layer))
+
+
+def _generic(torch_class: type) -> Converter:
+    takes_dims = any("dim" in p.name for p in _arguments(torch_class))
+    return _by_name(torch_class.__name__, _plain_only if takes_dims else keep_layout, elementwise=True)
 
 
 def is_container(module: Any, namespace: Any) -> bool:
-    return any(type(module) is getattr(namespace, name, None) for name in CONTAINERS)
+    """A module of ``namespace`` (minigrad.nn or torch.nn) made only of children, whose class both
+    frameworks have and can make empty (Sequential, ModuleList, ModuleDict, ...): it is rebuilt
+    child by child with the same names."""
+    name = type(module).__name__
+    if type(module) is not getattr(namespace, name, None) or _holds_state(module) or not module._modules:
+        return False
+    return all(cls is not None and all(p.default is not inspect.Parameter.empty for p in _arguments(cls))
+               for cls in (getattr(nn, name, None), _torch_class(name)))
+
+
+def build_container(cls: type, children: dict) -> Any:
+    """An empty ``cls()`` (a container class of either framework) given ``children`` by name."""
+    container = cls()
+    for name, child in children.items():
+        setattr(container, name, child)
+    return container
 
 
 def submodule(module: Any, path: str) -> Any:

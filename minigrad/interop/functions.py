@@ -110,6 +110,7 @@ MINIGRAD_FUNCTIONS: dict[str, Callable] = {
     "sum": lambda x, dim=None, keepdim=False: x.sum(dim, keepdim),
     "amax": lambda x, dim=None, keepdim=False: x.amax(dim, keepdim),
     "cat": _cat, "pad": lambda x, pad, value=0.0: F.pad(x, pad, value=value),
+    "pick": operator.getitem,            # one value of a layer that returns several (output, indices)
 }
 
 

@@ -4,6 +4,7 @@ each value (:func:`trace`, replayed in PyTorch by :func:`fx_graph`); a PyTorch f
 traced with torch.fx and replayed in minigrad by a :class:`Traced` module."""
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +101,11 @@ def trace(model: nn.Module, x: Tensor, *, conversion: bool = True) -> Trace:
                                  f"{sorted(kwargs)}; the trace handles positional tensors only")
             caller = frames[-1]
             entry = converter_for(module)
+            if entry is not None and not (args and isinstance(args[0], Tensor)):
+                raise ValueError(f"{label(path, module)} is given {type(args[0]).__name__ if args else 'no input'}, "
+                                 f"not a tensor (a pool with return_indices=True returns (output, indices): "
+                                 f"unpack the pair in a hand-written forward, it cannot feed the next layer "
+                                 f"of a chain)")
             frame = _Frame(path, module, entry is not None or is_container(module, nn), args)
             frames.append(frame)
             try:
@@ -111,11 +117,9 @@ def trace(model: nn.Module, x: Tensor, *, conversion: bool = True) -> Trace:
             caller.events.append(("module", relative, args, out))
             alive.extend([out, *args])
             if entry is not None:
-                where = label(path, module)
-                lay_in = layout_of(args[0])
-                lay_out = (flatten_layout(where, lay_in, module.start_dim, module.end_dim, args[0].shape)
-                           if entry.layout is flatten_layout else entry.layout(where, lay_in))
-                layouts[id(out)] = lay_out
+                lay_in, lay_out = _layer_layouts(label(path, module), module, entry, args, out, layout_of)
+                for value in (out, *(out if isinstance(out, tuple) else ())):
+                    layouts[id(value)] = lay_out
                 calls.append(Call(path, module, args, out, lay_in, lay_out))
             elif not frame.opaque:
                 done.setdefault(path, frame)
@@ -147,11 +151,23 @@ def example_input(model: nn.Module, input_shape: tuple) -> Tensor:
     return zeros(*input_shape, dtype=dtype)
 
 
+def _layer_layouts(where: str, module: Any, entry: Any, args: tuple, out: Any, layout_of) -> tuple:
+    """(input layout, output layout) of one call of a converted layer, or a ValueError."""
+    lay_in = layout_of(args[0])
+    if entry.elementwise and np.shape(getattr(out, "data", out)) != args[0].shape:
+        raise ValueError(f"{where}: converted by the generic rule for parameter-free layers, which keeps "
+                         f"layouts and so holds only for elementwise layers, but it maps {args[0].shape} "
+                         f"to {np.shape(getattr(out, 'data', out))}; it needs an entry in CONVERTERS")
+    if entry.layout is flatten_layout:
+        return lay_in, flatten_layout(where, lay_in, module.start_dim, module.end_dim, args[0].shape)
+    return lay_in, entry.layout(where, lay_in)
+
+
 def _live_events(frame: _Frame) -> list:
     """The events the frame's output depends on, in execution order."""
-    needed, live = {id(frame.output)}, []
+    needed, live = {id(v) for v in _flat_args([frame.output])}, []
     for event in reversed(frame.events):
-        if id(event[-1]) in needed:
+        if any(id(v) in needed for v in _flat_args([event[-1]])):
             live.append(event)
             needed.update(id(a) for a in _flat_args(event[2]))
     return live[::-1]
@@ -192,6 +208,8 @@ def fx_graph(torch, frame: _Frame):
     for event in _live_events(frame):
         if event[0] == "module":
             node = graph.call_module(event[1], tuple(resolve(a) for a in event[2]))
+            for i, value in enumerate(event[-1] if isinstance(event[-1], tuple) else ()):
+                env[id(value)] = graph.call_function(operator.getitem, (node, i))      # (output, indices)
         else:
             _, name, inputs, attrs, out = event
             ndim = inputs[0].ndim if isinstance(inputs[0], Tensor) else 0
@@ -296,6 +314,9 @@ def traced_from_fx(torch, module, children: dict, example: tuple, where: str) ->
             continue
         if node.op == "call_module":
             steps.append(("module", node.target, ref(node.args), {}))
+        elif node.target is operator.getitem and isinstance(node.args[0], torch.fx.Node) and \
+                isinstance(node.args[0].meta.get("tensor_meta"), (tuple, list)):
+            steps.append(("function", "pick", (ref(node.args[0]), node.args[1]), {}))  # (output, indices)[i]
         elif node.op in ("call_function", "call_method") and names.get(node.target) in TORCH_SIGNATURES:
             name = names[node.target]
             first = node.args[0]

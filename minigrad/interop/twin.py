@@ -7,7 +7,8 @@ from collections import OrderedDict
 import numpy as np
 
 from minigrad import nn
-from minigrad.interop.convert import CONVERTERS, converter_for, is_container, label, torch_converter_for
+from minigrad.interop.convert import SUPPORTED, build_container, converter_for, is_container, label, \
+    torch_converter_for
 from minigrad.interop.layouts import PLAIN, torch_module
 from minigrad.interop.trace import Trace, example_input, fx_graph, torch_inputs, trace, traced_from_fx
 
@@ -33,20 +34,22 @@ def to_torch(model: nn.Module, input_shape: tuple):
 def _build_torch(torch, module: nn.Module, path: str, record: Trace):
     entry = converter_for(module)
     if entry is not None:
-        return entry.to_torch(module, torch.nn)
+        try:
+            return entry.to_torch(module, torch.nn)
+        except ValueError as error:
+            raise ValueError(f"to_torch: {path or '(root)'}: {error}") from error
     children = OrderedDict((name, _build_torch(torch, child, f"{path}.{name}" if path else name, record))
                            for name, child in module._modules.items())
     if is_container(module, nn):
-        kind = type(module).__name__
-        return getattr(torch.nn, kind)(list(children.values()) if kind == "ModuleList" else children)
+        return build_container(getattr(torch.nn, type(module).__name__), children)
     if module._parameters or module._buffers:
         names = ", ".join(list(module._parameters) + list(module._buffers))
         raise ValueError(f"to_torch: {label(path, module)} holds its own parameters or buffers "
                          f"({names}); only layers from the converter table may (supported: "
-                         f"{', '.join(CONVERTERS)})")
+                         f"{SUPPORTED})")
     if path not in record.frames:
         raise ValueError(f"to_torch: {label(path, module)} is not a supported layer and was not "
-                         f"called when tracing the model; supported: {', '.join(CONVERTERS)}")
+                         f"called when tracing the model; supported: {SUPPORTED}")
     graph = fx_graph(torch, record.frames[path])
     root = torch.nn.Module()
     for name, child in children.items():
@@ -74,7 +77,7 @@ def _layers(model: nn.Module, record: Trace, verb: str):
         entry = converter_for(module)
         if entry is None:
             raise ValueError(f"{verb}: {label(path, module)} holds parameters but is not a "
-                             f"supported layer; supported: {', '.join(CONVERTERS)}")
+                             f"supported layer; supported: {SUPPORTED}")
         yield path, module, entry, layouts.get(path, PLAIN)
 
 
@@ -147,16 +150,13 @@ def _build_minigrad(torch, module, path: str, examples: dict) -> nn.Module:
             raise ValueError(f"from_torch: {path or '(root)'}: {error}") from error
     children = OrderedDict((name, _build_minigrad(torch, child, f"{path}.{name}" if path else name, examples))
                            for name, child in module._modules.items())
-    if is_container(module, torch.nn) and hasattr(nn, type(module).__name__):
-        kind = type(module).__name__
-        if kind == "Sequential":
-            return nn.Sequential(*children.values())
-        return getattr(nn, kind)(list(children.values()) if kind == "ModuleList" else children)
+    if is_container(module, torch.nn):
+        return build_container(getattr(nn, type(module).__name__), children)
     where = f"from_torch: {label(path, module)}"
     if list(module.parameters(recurse=False)) or list(module.buffers(recurse=False)):
         raise ValueError(f"{where} holds its own parameters or buffers and is not a supported "
-                         f"layer; supported: {', '.join(e.torch_name for e in CONVERTERS.values())}")
+                         f"layer; supported: {SUPPORTED}")
     if id(module) not in examples:
         raise ValueError(f"{where} is not a supported layer and was not called when tracing; "
-                         f"supported: {', '.join(e.torch_name for e in CONVERTERS.values())}")
+                         f"supported: {SUPPORTED}")
     return traced_from_fx(torch, module, children, examples[id(module)], where)
