@@ -11,9 +11,11 @@ two implementations of the same model part ways.
 How a model is converted:
 
 * Layers in ``CONVERTERS`` (one entry per layer class: how to build the other side's layer,
-  how to convert each weight and buffer both ways) become the other framework's layer.
-  ``Sequential`` (and ``ModuleList`` / ``ModuleDict`` where minigrad has them) become the
-  other framework's container, with the same child names, so parameter names and order match.
+  how to convert each weight and buffer both ways) become the other framework's layer; so
+  does any parameter-free elementwise layer whose class name both frameworks have, built
+  from the attributes its constructor takes (by name). Containers (``Sequential``,
+  ``ModuleList``, ``ModuleDict``: children by name, a class both have) become the other
+  framework's container, with the same child names, so parameter names and order match.
 * Any other module is a hand-written forward. It is converted by *tracing*: the model runs
   once on zeros of ``input_shape``; the calls to its children and the tensor ops between
   them (``+``, ``relu``, ``flatten``, ``mean``, ``cat``, ...) are recorded and replayed by

@@ -125,7 +125,6 @@ def torch_functions(torch) -> dict[str, Callable]:
             "pad": lambda x, pad, value=0.0: torch.nn.functional.pad(x, pad, value=value)}
 
 
-
 TORCH_SIGNATURES = {name: () for name in UNARY + BINARY}
 TORCH_SIGNATURES.update(leaky_relu=(("negative_slope", 0.01),), pad=(("pad", None), ("value", 0.0)), flatten=(("start_dim", 0), ("end_dim", -1)),
                         cat=(("dim", 0),), **{r: (("dim", None), ("keepdim", False)) for r in REDUCTIONS})
@@ -144,7 +143,6 @@ def torch_names(torch) -> dict:
     names.update({"truediv": "div", "relu_": "relu", "sigmoid_": "sigmoid", "tanh_": "tanh",
                   "add_": "add", "mul_": "mul", "sub_": "sub", "div_": "div"})
     return names
-
 
 
 def bind_torch_args(where: str, name: str, args: tuple, kwargs: dict) -> dict:

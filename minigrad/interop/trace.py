@@ -180,7 +180,6 @@ def _flat_args(args) -> list:
     return out
 
 
-
 def fx_graph(torch, frame: _Frame):
     """The torch.fx graph replaying a hand-written forward's recorded calls and ops."""
     functions = torch_functions(torch)
@@ -220,7 +219,6 @@ def fx_graph(torch, frame: _Frame):
         env[id(event[-1])] = node
     graph.output(resolve(frame.output))
     return graph
-
 
 
 # ----- PyTorch -> minigrad -----------------------------------------------------------------
@@ -279,7 +277,6 @@ def torch_inputs(torch, torch_model, input_shape: tuple) -> dict:
         for handle in handles:
             handle.remove()
     return seen
-
 
 
 def traced_from_fx(torch, module, children: dict, example: tuple, where: str) -> Traced:

@@ -60,7 +60,6 @@ def _build_torch(torch, module: nn.Module, path: str, record: Trace):
     return twin
 
 
-
 def state_dict_to_torch(state_dict: dict, model: nn.Module, input_shape: tuple) -> OrderedDict:
     """minigrad arrays (``model.state_dict()`` names) -> a PyTorch state_dict (torch tensors)
     for ``to_torch(model, input_shape)`` or any torch model with the same names."""
@@ -81,17 +80,20 @@ def _layers(model: nn.Module, record: Trace, verb: str):
         yield path, module, entry, layouts.get(path, PLAIN)
 
 
+def _keys(path: str, module: nn.Module) -> list:
+    """(state_dict key, attribute name) of each parameter and buffer the layer has (not None)."""
+    names = [n for n in list(module._parameters) + list(module._buffers) if getattr(module, n) is not None]
+    return [(f"{path}.{n}" if path else n, n) for n in names]
+
+
 def _state_to_torch(torch, state_dict: dict, model: nn.Module, record: Trace) -> OrderedDict:
     out = OrderedDict()
     for path, module, entry, layout in _layers(model, record, "state_dict_to_torch"):
-        prefix = f"{path}." if path else ""
-        for name in list(module._parameters) + list(module._buffers):
-            if getattr(module, name) is None:
-                continue
-            value = np.asarray(getattr(state_dict[prefix + name], "data", state_dict[prefix + name]))
-            out[prefix + name] = torch.from_numpy(np.ascontiguousarray(entry.arrays[name][0](value, layout)))
+        for key, name in _keys(path, module):
+            value = np.asarray(getattr(state_dict[key], "data", state_dict[key]))
+            out[key] = torch.from_numpy(np.ascontiguousarray(entry.arrays[name][0](value, layout)))
         for name, value in entry.torch_only.items():
-            out[prefix + name] = torch.tensor(value)
+            out[f"{path}.{name}" if path else name] = torch.tensor(value)
     return out
 
 
@@ -102,19 +104,14 @@ def state_dict_from_torch(torch_state_dict: dict, model: nn.Module, input_shape:
     record = trace(model, example_input(model, input_shape))
     out = OrderedDict()
     for path, module, entry, layout in _layers(model, record, "state_dict_from_torch"):
-        prefix = f"{path}." if path else ""
-        for name in list(module._parameters) + list(module._buffers):
-            if getattr(module, name) is None:
-                continue
-            if prefix + name not in torch_state_dict:
-                raise KeyError(f"state_dict_from_torch: the PyTorch state_dict has no {prefix + name!r} "
+        for key, name in _keys(path, module):
+            if key not in torch_state_dict:
+                raise KeyError(f"state_dict_from_torch: the PyTorch state_dict has no {key!r} "
                                f"for {label(path, module)}")
-            value = torch_state_dict[prefix + name]
+            value = torch_state_dict[key]
             value = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
-            out[prefix + name] = np.ascontiguousarray(entry.arrays[name][1](value, layout))
+            out[key] = np.ascontiguousarray(entry.arrays[name][1](value, layout))
     return out
-
-
 
 
 def from_torch(torch_model, input_shape: tuple) -> nn.Module:
@@ -138,7 +135,6 @@ def from_torch(torch_model, input_shape: tuple) -> nn.Module:
         model.to(np.dtype(str(dtype).replace("torch.", "")))
     model.load_state_dict(state_dict_from_torch(torch_model.state_dict(), model, input_shape))
     return model.train(torch_model.training)
-
 
 
 def _build_minigrad(torch, module, path: str, examples: dict) -> nn.Module:
