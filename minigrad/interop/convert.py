@@ -107,11 +107,15 @@ def build_like(layer: Any, target: type, side: str) -> Any:
     name (PyTorch's names: kernel_size, ceil_mode, negative_slope, approximate, ...).
 
     A constructor argument of ``layer``'s own class that ``target`` does not take raises when the
-    layer holds a value other than its default (``inplace``, which changes no value, excepted),
-    so no option is dropped silently; so does a required argument the layer does not hold.
+    layer holds a value other than its default, so no option is dropped silently; so does a
+    required argument the layer does not hold. ``inplace`` changes no value and is never copied:
+    the twin's layers return new tensors, as minigrad's do (an in-place twin would break
+    PyTorch's backward where a saved output is overwritten).
     """
     name, kwargs = type(layer).__name__, {}
     for p in _arguments(target):
+        if p.name == "inplace":
+            continue
         if hasattr(layer, p.name):
             kwargs[p.name] = getattr(layer, p.name)
         elif p.default is inspect.Parameter.empty:
