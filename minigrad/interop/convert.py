@@ -102,7 +102,7 @@ def _arguments(cls) -> list:
     return [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self" and p.kind in kinds]
 
 
-def build_like(layer: Any, target: type, side: str) -> Any:
+def _build_like(layer: Any, target: type, side: str) -> Any:
     """``target(**attributes)``: the attributes of ``layer`` that ``target``'s constructor takes, by
     name (PyTorch's names: kernel_size, ceil_mode, negative_slope, approximate, ...).
 
@@ -130,8 +130,8 @@ def build_like(layer: Any, target: type, side: str) -> Any:
 
 def _by_name(name: str, layout: Callable = keep_layout, elementwise: bool = False) -> Converter:
     """A layer without weights built on either side from the attributes the constructor takes."""
-    return Converter(name, lambda m, tnn: build_like(m, getattr(tnn, name), "PyTorch"),
-                     lambda t: build_like(t, getattr(nn, name), "minigrad"), layout=layout, elementwise=elementwise)
+    return Converter(name, lambda m, tnn: _build_like(m, getattr(tnn, name), "PyTorch"),
+                     lambda t: _build_like(t, getattr(nn, name), "minigrad"), layout=layout, elementwise=elementwise)
 
 
 def _plain_only(where: str, layout):
