@@ -21,7 +21,12 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     stride 1). OH = floor((H + 2P - D(KH - 1) - 1) / S) + 1.
     """
     inputs = (x, weight) if bias is None else (x, weight, bias)
+    linalg.check_same_dtype("conv2d", input=_array(x), weight=_array(weight), bias=_array(bias))
     return conv.Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation)
+
+
+def _array(x) -> np.ndarray | None:
+    return None if x is None else as_tensor(x).data
 
 
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding: int = 0) -> Tensor:
@@ -48,11 +53,11 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return activation.Sigmoid.apply(x)
+    return as_tensor(x).sigmoid()                  # an integer input becomes float (PyTorch)
 
 
 def tanh(x: Tensor) -> Tensor:
-    return activation.Tanh.apply(x)
+    return as_tensor(x).tanh()
 
 
 def softmax(x: Tensor, dim: int) -> Tensor:
@@ -69,6 +74,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
     if not training or p == 0:
         return x
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"dropout: result type float can't be cast to the input's dtype "
+                           f"{x.dtype}; dropout needs a floating-point tensor")
     keep = generator().random(x.shape) >= p
     return activation.Dropout.apply(x, keep, p=p)
 

@@ -8,6 +8,16 @@ from minigrad.ops.elementwise import unbroadcast
 from minigrad.ops.reduce import sum_leading
 
 
+def check_same_dtype(name: str, **arrays: np.ndarray | None) -> None:
+    """PyTorch multiplies matrices only of one dtype (a float64 batch into float32 weights
+    raises): raise naming ``name`` and every argument's dtype otherwise."""
+    given = {key: a.dtype for key, a in arrays.items() if a is not None}
+    if len(set(given.values())) > 1:
+        listed = ", ".join(f"{key} {dtype}" for key, dtype in given.items())
+        raise RuntimeError(f"{name}: expected all arguments to have the same dtype, got {listed}; "
+                           f"convert the input (e.g. x.float()) or the model (model.double())")
+
+
 def check_matmul_shapes(name: str, a: np.ndarray, b: np.ndarray) -> None:
     """Raise naming ``name`` unless ``a @ b`` is defined (inner sizes, batch broadcasting)."""
     if a.ndim == 0 or b.ndim == 0:
@@ -30,6 +40,7 @@ class Matmul(Op):
 
     @staticmethod
     def forward(a, b):
+        check_same_dtype("matmul", a=a, b=b)
         check_matmul_shapes("matmul", a, b)
         return np.matmul(a, b), (a, b)
 
@@ -51,6 +62,7 @@ class Linear(Op):
 
     @staticmethod
     def forward(x, w, b=None):
+        check_same_dtype("linear", input=x, weight=w, bias=b)
         if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[0]:
             raise ValueError(f"linear: input {x.shape} and weight {w.shape} don't fit; the weight "
                              f"must be (in_features, out_features) with in_features = "
