@@ -37,7 +37,7 @@ def _category(operand) -> tuple[str, np.dtype]:
     default dtype, an int int64, a bool bool, whatever NumPy type they have.
     """
     data = operand
-    if not isinstance(operand, (numbers.Number, np.generic)):
+    if not isinstance(operand, (numbers.Number, np.generic, np.ndarray)):
         data = getattr(operand, "data", operand)              # a Tensor: its array
         if isinstance(data, (list, tuple)):
             data = np.asarray(data)

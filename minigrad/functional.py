@@ -90,6 +90,9 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     """Constant padding; ``pad`` lists (left, right) for the last dim, then the one before..."""
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if not isinstance(pad, (tuple, list)) or not all(
+            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad: argument 'pad' must be a tuple of ints, got {pad!r}")
     return shape_ops.Pad.apply(x, pad=tuple(int(p) for p in pad), value=value)
 
 
@@ -103,6 +106,14 @@ def _reduce(name: str, elementwise: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+def _check_tensors(name: str, **arguments) -> None:
+    """PyTorch's losses take tensors: a list or a number is a TypeError naming the argument."""
+    for what, value in arguments.items():
+        if not isinstance(value, (Tensor, np.ndarray)):
+            raise TypeError(f"{name}: argument '{what}' must be a Tensor, not "
+                            f"{type(value).__name__}")
+
+
 def _float_target(input: Tensor, target) -> Tensor:
     target = as_tensor(target)
     return target if target.dtype == input.dtype else target.to(input.dtype)
@@ -110,6 +121,7 @@ def _float_target(input: Tensor, target) -> Tensor:
 
 def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """-(t log p + (1-t) log(1-p)); p must lie in [0, 1]; each log term is clamped at -100."""
+    _check_tensors("binary_cross_entropy", input=input, target=target)
     return _reduce("binary_cross_entropy", loss.BinaryCrossEntropy.apply(
         input, _float_target(input, target)), reduction)
 
@@ -117,6 +129,16 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
 def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """BCE on sigmoid(input), computed stably from the logits; ``pos_weight`` weighs positives."""
+    name = "binary_cross_entropy_with_logits"
+    _check_tensors(name, input=input, target=target)
+    if pos_weight is not None:
+        _check_tensors(name, pos_weight=pos_weight)
+        try:
+            np.broadcast_shapes(np.shape(pos_weight), input.shape)
+        except ValueError:
+            raise ValueError(f"{name}: pos_weight of shape {tuple(np.shape(pos_weight))} does not "
+                             f"broadcast to the input shape {input.shape}; give one weight per "
+                             f"class, shape ({input.shape[-1] if input.ndim else 1},)") from None
     weight = np.ones((), input.dtype) if pos_weight is None else _float_target(input, pos_weight)
     return _reduce("binary_cross_entropy_with_logits", loss.BinaryCrossEntropyWithLogits.apply(
         input, _float_target(input, target), weight), reduction)

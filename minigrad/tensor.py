@@ -115,6 +115,31 @@ def _comparison(fn):
     return method
 
 
+class Device:
+    """Where a tensor lives: always the CPU (``Device('cpu')`` prints ``cpu``, as torch's)."""
+
+    def __init__(self, spec: Any = "cpu") -> None:
+        name = spec.type if isinstance(spec, Device) else spec
+        if not isinstance(name, str) or name.split(":")[0] != "cpu":
+            raise RuntimeError(f"device: minigrad runs on the CPU only, got device {spec!r}")
+        self.type = "cpu"
+
+    def __str__(self) -> str:
+        return self.type
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')"
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, (Device, str)) and str(other).split(":")[0] == self.type
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+
+CPU = Device("cpu")
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it when it requires grad."""
 
@@ -215,9 +240,35 @@ class Tensor:
     def __bool__(self) -> bool:
         return bool(self.item())
 
-    def to(self, dtype) -> Tensor:
-        dtype = np.dtype(dtype)
+    def to(self, *args: Any, dtype=None, device=None) -> Tensor:
+        """PyTorch's ``to``: ``to(dtype)``, ``to('cpu')``, ``to('cpu', dtype)``,
+        ``to(other_tensor)`` (its dtype) or keywords; the only device is the CPU."""
+        if len(args) > 2:
+            raise TypeError(f"to: expected at most 2 positional arguments, got {len(args)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, Device)):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            Device(device)                                # checks it is the CPU
+        if dtype is None:
+            return self
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"to: expected a dtype, a device or a tensor, got {dtype!r}") from None
         return self if dtype == self.dtype else ew.To.apply(self, dtype=dtype)
+
+    def cpu(self) -> Tensor:
+        """This tensor: it is on the CPU already."""
+        return self
+
+    @property
+    def device(self) -> Device:
+        return CPU
 
     def float(self) -> Tensor:
         return self.to(np.float32)
