@@ -476,7 +476,12 @@ class Tensor:
         return shape_ops.Squeeze.apply(self, dim=dim)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return shape_ops.GetItem.apply(self, index=_numpy_index(index))
+        index = _numpy_index(index)
+        split = _split_int_and_array_index(index)
+        if split is None:
+            return shape_ops.GetItem.apply(self, index=index)
+        selected = shape_ops.GetItem.apply(self, index=split[0])
+        return shape_ops.GetItem.apply(selected, index=split[1])
 
     # ----- in place ---------------------------------------------------------------------
     def _modify(self, name: str, op: type[base.Op], other: Any = None, **attrs: Any) -> Tensor:
@@ -574,6 +579,32 @@ def _numpy_index(index: Any) -> Any:
     if isinstance(index, list):
         return np.asarray(index)
     return index
+
+
+def _split_int_and_array_index(index: Any) -> tuple | None:
+    """PyTorch's order for an index that mixes ints with integer or bool arrays:
+    ``x[1, :, 3:11:2, idx, 0:2]`` applies the ints and slices first (plain selections, as in
+    ``x[1]``), then the arrays, so only the arrays count as NumPy's advanced indices (NumPy
+    counts the ints too and, the two not being adjacent, moves the result's axes to the front).
+    Returns the two indices, or None when NumPy's single step already agrees.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    is_int = [isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) for i in items]
+    is_array = [isinstance(i, np.ndarray) and i.ndim > 0 for i in items]
+    if not any(is_int) or not any(is_array):
+        return None
+    first, second = [], []
+    for item, int_item, array_item in zip(items, is_int, is_array):
+        if array_item:
+            covered = item.ndim if item.dtype == np.bool_ else 1
+            first.extend([slice(None)] * covered)
+            second.append(item)
+        elif int_item:
+            first.append(item)                       # the dimension goes away in step one
+        else:
+            first.append(item)
+            second.append(Ellipsis if item is Ellipsis else slice(None))
+    return tuple(first), tuple(second)
 
 
 def as_tensor(data: Any, dtype=None) -> Tensor:

@@ -406,3 +406,65 @@ def test_op_apply_before_the_tensor_layer_is_loaded_says_so(monkeypatch) -> None
     monkeypatch.setattr(base, "_apply", None)
     with pytest.raises(RuntimeError, match="mul.apply: the tensor layer is not loaded"):
         OPS["mul"].apply(mg.ones(1), mg.ones(1))
+
+
+def test_in_place_operators_change_the_tensor_and_bump_its_version() -> None:
+    x = mg.tensor([1.0, 2.0])
+    alias = x
+    x += 1
+    x -= mg.tensor([0.5, 0.5])
+    x *= 4
+    x /= 2
+    x **= 2
+    assert x is alias and x._version == 5
+    np.testing.assert_allclose(x.numpy(), [9.0, 25.0])
+    w = mg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w -= 1
+    i = mg.tensor([1, 2])
+    with pytest.raises(TypeError, match="can't be stored in place"):
+        i /= 2
+
+
+def test_micrograd_style_loop_with_in_place_updates_trains() -> None:
+    x = mg.tensor([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    target = mg.tensor([1.0, 1.0, 2.0, 0.0])
+    w, b = mg.zeros(2, requires_grad=True), mg.zeros(1, requires_grad=True)
+    losses = []
+    for _ in range(50):
+        loss = (((x @ w + b) - target) ** 2).mean()
+        losses.append(loss.item())
+        w.grad = b.grad = None
+        loss.backward()
+        with mg.no_grad():
+            for p in (w, b):
+                p -= 0.3 * p.grad
+    assert losses[-1] < 1e-3 < losses[0]
+    np.testing.assert_allclose(w.numpy(), [1.0, 1.0], atol=0.05)
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: mg.functional.conv2d(x.reshape(1, 2, 2, 1), mg.ones(1, 1, 1, 2)),
+    lambda x: x.reshape(2, 2).sum(dim=0),
+    lambda x: x.reshape(2, 2).amax(dim=1),
+], ids=["conv2d", "sum_dim0", "amax_dim"])
+def test_in_place_on_an_op_output_that_is_not_a_view_is_allowed(make) -> None:
+    x = mg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = make(x)
+    y.mul_(2)
+    y.sum().backward()
+    assert x.grad is not None and np.abs(x.grad.numpy()).sum() > 0
+
+
+def test_multiplying_or_dividing_by_a_constant_saves_nothing_of_the_tensor() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    z = y * 2.0 + y / 4.0
+    y.add_(1)                                          # PyTorch allows it: mul saved only 2.0
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.25, 2.25])
+    w = mg.tensor([3.0, 3.0], requires_grad=True)
+    z = y * w                                          # now y is needed for w's gradient
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="mul: a tensor saved for backward was modified"):
+        z.sum().backward()
