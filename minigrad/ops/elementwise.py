@@ -177,8 +177,7 @@ class PowTensor(Op):
             gx = unbroadcast(gx.astype(y.dtype, copy=False), x.shape)
         if needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_x = np.log(x)
-            ge = np.where((x == 0) & (e >= 0), 0, g * y * log_x)    # dy/de = y ln x
+                ge = np.where((x == 0) & (e >= 0), 0, g * y * np.log(x))    # dy/de = y ln x
             ge = unbroadcast(ge.astype(y.dtype, copy=False), e.shape)
         return gx, ge
 

@@ -15,6 +15,13 @@ def check_same_shape(name: str, input: np.ndarray, target: np.ndarray) -> None:
                          f"{input.shape}; reshape one of them (e.g. target.reshape(input.shape))")
 
 
+def _value_range(values: np.ndarray) -> str:
+    """'in [low, high]' of the numbers among ``values``, and 'NaN' when there are NaNs."""
+    numbers = values[~np.isnan(values)]
+    parts = [f"in [{numbers.min():.4g}, {numbers.max():.4g}]"] if numbers.size else []
+    return " and ".join(parts + (["NaN"] if numbers.size < values.size else []))
+
+
 @register("binary_cross_entropy")
 class BinaryCrossEntropy(Op):
     """l = -(t log p + (1 - t) log(1 - p)), each log clamped at -100. p, t (...) -> l (...)."""
@@ -26,8 +33,8 @@ class BinaryCrossEntropy(Op):
             if not ((values >= 0) & (values <= 1)).all():        # NaN fails too, as in PyTorch
                 raise ValueError(
                     f"binary_cross_entropy: all elements of {what} should be between 0 and 1, got "
-                    f"values in [{np.nanmin(values):.4g}, {np.nanmax(values):.4g}]"
-                    + (" and NaN" if np.isnan(values).any() else "")
+                    f"values "
+                    + _value_range(values)
                     + ("; apply sigmoid first or use binary_cross_entropy_with_logits"
                        if what == "input" else ""))
         with np.errstate(divide="ignore"):
