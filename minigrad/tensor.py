@@ -32,7 +32,18 @@ def _to_array(data: Any, dtype) -> np.ndarray:
     """A fresh array for ``data``: arrays keep their dtype, Python floats take the default."""
     if isinstance(data, Tensor):
         data = data.data
-    array = np.array(data, dtype=None if dtype is None else np.dtype(dtype))
+    try:
+        dtype = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Tensor: dtype {dtype!r} is not a dtype (use e.g. np.float32)") from None
+    try:
+        array = np.array(data, dtype=dtype)
+    except ValueError as error:
+        if "inhomogeneous" not in str(error):
+            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data "
+                            f"({error})") from None
+        raise ValueError(f"Tensor: the nested lists have uneven lengths (a tensor needs a "
+                         f"rectangular shape), got {data!r:.80}") from None
     if not isinstance(data, (np.ndarray, np.generic)):
         if dtype is None and array.dtype.kind == "f":
             array = array.astype(get_default_dtype())
@@ -71,6 +82,8 @@ def _binary(op: type[base.Op], reflected: bool = False, promote=result_type):
     result dtype; ``true_divide_type`` for ``/``).
     """
     def method(self: Tensor, other: Any) -> Tensor:
+        if not isinstance(other, (Tensor, numbers.Number, np.generic, np.ndarray, list, tuple)):
+            return NotImplemented                  # Python names both types in its TypeError
         a, b = (other, self) if reflected else (self, other)
         return op.apply(*promoted(promote(a, b), a, b))
     method.__doc__ = op.__doc__
