@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.functional as F
 from minigrad.ops.base import OPS, Op, register
 
 
@@ -444,7 +445,7 @@ def test_micrograd_style_loop_with_in_place_updates_trains() -> None:
 
 
 @pytest.mark.parametrize("make", [
-    lambda x: mg.functional.conv2d(x.reshape(1, 2, 2, 1), mg.ones(1, 1, 1, 2)),
+    lambda x: F.conv2d(x.reshape(1, 2, 2, 1), mg.ones(1, 1, 1, 2)),
     lambda x: x.reshape(2, 2).sum(dim=0),
     lambda x: x.reshape(2, 2).amax(dim=1),
 ], ids=["conv2d", "sum_dim0", "amax_dim"])
@@ -468,3 +469,22 @@ def test_multiplying_or_dividing_by_a_constant_saves_nothing_of_the_tensor() -> 
     y.add_(1)
     with pytest.raises(RuntimeError, match="mul: a tensor saved for backward was modified"):
         z.sum().backward()
+
+
+def test_writes_through_tensor_methods_are_detected_but_not_through_numpy_arrays() -> None:
+    """What the version counter sees (docs/decisions.md, "numpy()"): in-place methods,
+    operators and ``t[i] = v`` bump it; a write into the array from ``numpy()``,
+    ``np.asarray(t)`` or ``from_numpy``'s source is invisible, and backward uses the new values."""
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1
+    y = (h * h).sum()
+    h[0] = 5.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1
+    y = (h * h).sum()
+    h.numpy()[:] = [10.0, 20.0]                       # not detected: NumPy has no hook for it
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [20.0, 40.0])   # 2h with the new h
