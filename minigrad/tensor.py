@@ -554,7 +554,12 @@ class Tensor:
         return self.fill_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._modify("setitem", shape_ops.SetItem, value, index=_numpy_index(index))
+        index = _numpy_index(index)
+        split = _split_int_and_array_index(index)
+        if split is None:
+            self._modify("setitem", shape_ops.SetItem, value, index=index)
+        else:
+            self._modify("setitem", shape_ops.SetItem, value, index=split[0], then=split[1])
 
 
 def apply_op(op: type[base.Op], inputs: tuple, attrs: dict) -> Tensor:

@@ -222,3 +222,16 @@ def test_cross_entropy_of_an_empty_batch_is_nan_and_of_no_classes_raises() -> No
     assert np.isnan(F.cross_entropy(mg.zeros(0, 3), mg.tensor(np.zeros(0, np.int64))).item())
     with pytest.raises(IndexError, match="Target 0 is out of bounds"):
         F.cross_entropy(mg.zeros(2, 0), mg.tensor([0, 0]))
+
+
+@pytest.mark.parametrize("index", MIXED_INDICES[:6], ids=str)
+def test_setitem_with_mixed_int_and_array_index_follows_torch_axis_order(index) -> None:
+    import torch
+
+    data = np.zeros((2, 3, 12, 5, 4))
+    x, t = mg.tensor(data), torch.tensor(data)
+    torch_index = tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)
+    value = np.arange(np.prod(t[torch_index].shape), dtype=np.float64).reshape(t[torch_index].shape)
+    x[index] = value
+    t[torch_index] = torch.tensor(value)
+    np.testing.assert_array_equal(x.numpy(), t.numpy())
