@@ -488,3 +488,18 @@ def test_writes_through_tensor_methods_are_detected_but_not_through_numpy_arrays
     h.numpy()[:] = [10.0, 20.0]                       # not detected: NumPy has no hook for it
     y.backward()
     np.testing.assert_allclose(x.grad.numpy(), [20.0, 40.0])   # 2h with the new h
+
+
+def test_matmul_and_linear_keep_an_input_only_for_the_other_inputs_gradient() -> None:
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    h = x * 1
+    frozen = mg.tensor([[1.0], [1.0]])
+    y = (h @ frozen).sum() + F.linear(h, frozen).sum()
+    h.mul_(3)                                          # PyTorch allows it: only `frozen` was saved
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[2.0, 2.0]])
+    w = mg.tensor([[1.0], [1.0]], requires_grad=True)
+    y = F.linear(h, w).sum()
+    h.mul_(3)
+    with pytest.raises(RuntimeError, match="linear: a tensor saved for backward was modified"):
+        y.backward()

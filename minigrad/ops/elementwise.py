@@ -174,11 +174,11 @@ class PowTensor(Op):
         if needs_input_grad[0]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 gx = np.where(e == 0, 0, g * e * x ** (e - 1))    # dy/dx = e x^(e-1); 0 at e = 0
-            gx = unbroadcast(gx.astype(y.dtype, copy=False), x.shape)
+            gx = unbroadcast(gx.astype(g.dtype, copy=False), x.shape)
         if needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 ge = np.where((x == 0) & (e >= 0), 0, g * y * np.log(x))    # dy/de = y ln x
-            ge = unbroadcast(ge.astype(y.dtype, copy=False), e.shape)
+            ge = unbroadcast(ge.astype(g.dtype, copy=False), e.shape)
         return gx, ge
 
 
