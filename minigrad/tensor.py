@@ -523,8 +523,9 @@ class Tensor:
         try:
             np.copyto(self.data, result.data, casting="same_kind")
         except TypeError:
-            raise TypeError(f"{name}: the result has dtype {result.dtype}, which can't be "
-                            f"stored in place in a tensor of dtype {self.dtype}") from None
+            dtype = result_type(*inputs)
+            raise TypeError(f"{name}: result type {dtype} can't be cast to the desired output "
+                            f"type {self.dtype} (the tensor changed in place)") from None
         self._version_counter.bump()
         return self
 

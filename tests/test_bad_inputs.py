@@ -110,6 +110,7 @@ BAD_INPUTS = [
     Bad(lambda: mg.ones(2).clamp(mg.ones(2)), TypeError, "clamp", "Tensor"),
     Bad(lambda: mg.tensor([1, 2]) ** -2, RuntimeError, "Integers to negative integer powers are not allowed"),
     Bad(lambda: mg.ones(2) + "a", TypeError, "unsupported operand", "str"),
+    Bad(lambda: mg.tensor([1, 2]).add_(1.5), TypeError, "add_", "float32", "int64"),
     Bad(lambda: mg.ones(2).to("cuda"), RuntimeError, "CPU only", "'cuda'"),
     Bad(lambda: mg.ones(2, 3).sum(dim=2), IndexError, "sum", "[-2, 1]", "2"),
     Bad(lambda: mg.zeros(4, 0).amax(1), IndexError, "amax()", "Expected reduction dim 1 to have non-zero size"),

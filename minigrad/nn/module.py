@@ -164,7 +164,8 @@ class Module:
                             f"state_dict() or mg.load), got {type(state_dict).__name__}")
         not_arrays = [f"{name} ({type(value).__name__})" for name, value in state_dict.items()
                       if not isinstance(value, (np.ndarray, np.generic, Tensor))
-                      or np.asarray(getattr(value, "data", value)).dtype.kind not in "biuf"]
+                      or np.asarray(value.data if isinstance(value, Tensor) else value).dtype.kind
+                      not in "biuf"]
         if not_arrays:
             raise TypeError(f"load_state_dict: values must be numeric arrays or tensors; got "
                             + ", ".join(not_arrays))
