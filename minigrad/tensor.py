@@ -523,7 +523,7 @@ class Tensor:
         try:
             np.copyto(self.data, result.data, casting="same_kind")
         except TypeError:
-            dtype = result_type(*inputs)
+            dtype = (true_divide_type if op is ew.Div else result_type)(*inputs)
             raise TypeError(f"{name}: result type {dtype} can't be cast to the desired output "
                             f"type {self.dtype} (the tensor changed in place)") from None
         self._version_counter.bump()
