@@ -21,7 +21,12 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     stride 1). OH = floor((H + 2P - D(KH - 1) - 1) / S) + 1.
     """
     inputs = (x, weight) if bias is None else (x, weight, bias)
+    linalg.check_same_dtype("conv2d", input=_array(x), weight=_array(weight), bias=_array(bias))
     return conv.Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation)
+
+
+def _array(x) -> np.ndarray | None:
+    return None if x is None else as_tensor(x).data
 
 
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -91,11 +96,11 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return activation.Sigmoid.apply(x)
+    return as_tensor(x).sigmoid()                  # an integer input becomes float (PyTorch)
 
 
 def tanh(x: Tensor) -> Tensor:
-    return activation.Tanh.apply(x)
+    return as_tensor(x).tanh()
 
 
 def softmax(x: Tensor, dim: int) -> Tensor:
@@ -112,6 +117,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
     if not training or p == 0:
         return x
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"dropout: result type float can't be cast to the input's dtype "
+                           f"{x.dtype}; dropout needs a floating-point tensor")
     keep = generator().random(x.shape) >= p
     return activation.Dropout.apply(x, keep, p=p)
 
@@ -125,6 +133,9 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     """Constant padding; ``pad`` lists (left, right) for the last dim, then the one before..."""
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if not isinstance(pad, (tuple, list)) or not all(
+            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad: argument 'pad' must be a tuple of ints, got {pad!r}")
     return shape_ops.Pad.apply(x, pad=tuple(int(p) for p in pad), value=value)
 
 
@@ -138,6 +149,14 @@ def _reduce(name: str, elementwise: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+def _check_tensors(name: str, **arguments) -> None:
+    """PyTorch's losses take tensors: a list or a number is a TypeError naming the argument."""
+    for what, value in arguments.items():
+        if not isinstance(value, (Tensor, np.ndarray)):
+            raise TypeError(f"{name}: argument '{what}' must be a Tensor, not "
+                            f"{type(value).__name__}")
+
+
 def _float_target(input: Tensor, target) -> Tensor:
     target = as_tensor(target)
     return target if target.dtype == input.dtype else target.to(input.dtype)
@@ -145,6 +164,7 @@ def _float_target(input: Tensor, target) -> Tensor:
 
 def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """-(t log p + (1-t) log(1-p)); p must lie in [0, 1]; each log term is clamped at -100."""
+    _check_tensors("binary_cross_entropy", input=input, target=target)
     return _reduce("binary_cross_entropy", loss.BinaryCrossEntropy.apply(
         input, _float_target(input, target)), reduction)
 
@@ -152,6 +172,16 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
 def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """BCE on sigmoid(input), computed stably from the logits; ``pos_weight`` weighs positives."""
+    name = "binary_cross_entropy_with_logits"
+    _check_tensors(name, input=input, target=target)
+    if pos_weight is not None:
+        _check_tensors(name, pos_weight=pos_weight)
+        try:
+            np.broadcast_shapes(np.shape(pos_weight), input.shape)
+        except ValueError:
+            raise ValueError(f"{name}: pos_weight of shape {tuple(np.shape(pos_weight))} does not "
+                             f"broadcast to the input shape {input.shape}; give one weight per "
+                             f"class, shape ({input.shape[-1] if input.ndim else 1},)") from None
     weight = np.ones((), input.dtype) if pos_weight is None else _float_target(input, pos_weight)
     return _reduce("binary_cross_entropy_with_logits", loss.BinaryCrossEntropyWithLogits.apply(
         input, _float_target(input, target), weight), reduction)

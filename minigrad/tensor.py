@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import autograd
-from minigrad.dtypes import get_default_dtype
+from minigrad.dtypes import get_default_dtype, result_type, true_divide_type
 from minigrad.ops import activation, base
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce, shape as shape_ops
@@ -33,7 +33,18 @@ def _to_array(data: Any, dtype) -> np.ndarray:
     """A fresh array for ``data``: arrays keep their dtype, Python floats take the default."""
     if isinstance(data, Tensor):
         data = data.data
-    array = np.array(data, dtype=None if dtype is None else np.dtype(dtype))
+    try:
+        dtype = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Tensor: dtype {dtype!r} is not a dtype (use e.g. np.float32)") from None
+    try:
+        array = np.array(data, dtype=dtype)
+    except ValueError as error:
+        if "inhomogeneous" not in str(error):
+            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data "
+                            f"({error})") from None
+        raise ValueError(f"Tensor: the nested lists have uneven lengths (a tensor needs a "
+                         f"rectangular shape), got {data!r:.80}") from None
     if not isinstance(data, (np.ndarray, np.generic)):
         if dtype is None and array.dtype.kind == "f":
             array = array.astype(get_default_dtype())
@@ -54,24 +65,59 @@ def _shape_args(name: str, shape: tuple) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
-def _unary(op: type[base.Op]):
-    """The Tensor method ``x.f()`` = ``op.apply(x)``."""
+def _unary(op: type[base.Op], to_float: bool = False):
+    """The Tensor method ``x.f()`` = ``op.apply(x)``; with ``to_float`` an integer or bool
+    tensor is first converted to the default float dtype (PyTorch's ``exp``, ``sigmoid``...)."""
     def method(self: Tensor) -> Tensor:
+        if to_float and self.dtype.kind != "f":
+            return op.apply(self.to(get_default_dtype()))
         return op.apply(self)
     method.__doc__ = op.__doc__
     return method
 
 
-def _binary(op: type[base.Op], reflected: bool = False):
+def _binary(op: type[base.Op], reflected: bool = False, promote=result_type):
     """The operator ``x (op) other``, or with ``reflected`` ``other (op) x`` (``__radd__``, ...).
 
-    ``other`` goes through ``Tensor._lift``: a Python number takes x's dtype where it fits.
+    Both operands go through ``promoted``: PyTorch's type promotion (``promote`` gives the
+    result dtype; ``true_divide_type`` for ``/``).
     """
     def method(self: Tensor, other: Any) -> Tensor:
-        other = self._lift(other)
-        return op.apply(other, self) if reflected else op.apply(self, other)
+        if not isinstance(other, (Tensor, numbers.Number, np.generic, np.ndarray, list, tuple)):
+            return NotImplemented                  # Python names both types in its TypeError
+        a, b = (other, self) if reflected else (self, other)
+        return op.apply(*promoted(promote(a, b), a, b))
     method.__doc__ = op.__doc__
     return method
+
+
+def promoted(dtype: np.dtype, *operands: Any) -> list[Tensor]:
+    """The operands as Tensors that NumPy combines into ``dtype`` (from ``minigrad.dtypes``).
+
+    Scalars and arrays become constants of ``dtype``. Tensors are converted (differentiably,
+    by the ``to`` op) only when NumPy's own promotion of the arrays would give another dtype
+    (an int32 tensor with a float32 one, a float64 0-d tensor with a float32 one), so the
+    common same-dtype case adds nothing to the graph.
+    """
+    tensors = [x for x in operands if isinstance(x, Tensor)]
+    numpy_agrees = np.result_type(*(t.data for t in tensors)) == dtype if tensors else False
+    out = []
+    for x in operands:
+        if not isinstance(x, Tensor):
+            out.append(Tensor._from_op(_constant_array(x, dtype), requires_grad=False))
+        elif x.dtype == dtype or numpy_agrees:
+            out.append(x)
+        else:
+            out.append(x.to(dtype))
+    return out
+
+
+def _constant_array(value: Any, dtype: np.dtype) -> np.ndarray:
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return np.asarray(value).astype(dtype, copy=False)
+    if isinstance(value, (numbers.Number, np.generic)):
+        return np.asarray(value, dtype=dtype)
+    raise TypeError(f"unsupported operand type {type(value).__name__} for a tensor operation")
 
 
 def _comparison(fn):
@@ -81,6 +127,31 @@ def _comparison(fn):
         return Tensor._from_op(np.asarray(fn(self.data, other)), requires_grad=False)
     method.__doc__ = f"Elementwise {fn.__name__}: a boolean tensor, no gradient."
     return method
+
+
+class Device:
+    """Where a tensor lives: always the CPU (``Device('cpu')`` prints ``cpu``, as torch's)."""
+
+    def __init__(self, spec: Any = "cpu") -> None:
+        name = spec.type if isinstance(spec, Device) else spec
+        if not isinstance(name, str) or name.split(":")[0] != "cpu":
+            raise RuntimeError(f"device: minigrad runs on the CPU only, got device {spec!r}")
+        self.type = "cpu"
+
+    def __str__(self) -> str:
+        return self.type
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')"
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, (Device, str)) and str(other).split(":")[0] == self.type
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+
+CPU = Device("cpu")
 
 
 class Tensor:
@@ -94,6 +165,7 @@ class Tensor:
         self.grad_fn: autograd.Node | None = None
         self._version_counter = _VersionCounter()
         self._requires_grad = False
+        self._is_view = False           # True when an op's output shares an input's memory
         self.requires_grad = requires_grad
 
     @classmethod
@@ -103,10 +175,12 @@ class Tensor:
         tensor.data, tensor.grad, tensor.grad_fn = data, None, None
         tensor._version_counter = _VersionCounter()
         tensor._requires_grad = requires_grad
+        tensor._is_view = False
         return tensor
 
     def _share_version_with(self, base: Tensor) -> None:
         self._version_counter = base._version_counter
+        self._is_view = True
 
     # ----- attributes -------------------------------------------------------------------
     @property
@@ -180,9 +254,35 @@ class Tensor:
     def __bool__(self) -> bool:
         return bool(self.item())
 
-    def to(self, dtype) -> Tensor:
-        dtype = np.dtype(dtype)
+    def to(self, *args: Any, dtype=None, device=None) -> Tensor:
+        """PyTorch's ``to``: ``to(dtype)``, ``to('cpu')``, ``to('cpu', dtype)``,
+        ``to(other_tensor)`` (its dtype) or keywords; the only device is the CPU."""
+        if len(args) > 2:
+            raise TypeError(f"to: expected at most 2 positional arguments, got {len(args)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, Device)):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            Device(device)                                # checks it is the CPU
+        if dtype is None:
+            return self
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"to: expected a dtype, a device or a tensor, got {dtype!r}") from None
         return self if dtype == self.dtype else ew.To.apply(self, dtype=dtype)
+
+    def cpu(self) -> Tensor:
+        """This tensor: it is on the CPU already."""
+        return self
+
+    @property
+    def device(self) -> Device:
+        return CPU
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -258,14 +358,11 @@ class Tensor:
 
     # ----- operators --------------------------------------------------------------------
     def _lift(self, other: Any) -> Tensor:
-        """``other`` as a Tensor; a Python number takes this tensor's dtype where it fits."""
+        """``other`` as a Tensor of the dtype PyTorch gives ``self (op) other``, for in-place
+        ops: the result must then fit into self's dtype."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, numbers.Number) and not isinstance(other, np.generic):
-            keeps_dtype = self.dtype.kind == "f" or isinstance(other, (bool, numbers.Integral))
-            dtype = self.dtype if keeps_dtype else get_default_dtype()
-            return Tensor._from_op(np.asarray(other, dtype=dtype), requires_grad=False)
-        return as_tensor(other)
+        return promoted(result_type(self, other), other)[0]
 
     __add__ = _binary(ew.Add)
     __radd__ = _binary(ew.Add, reflected=True)
@@ -273,21 +370,47 @@ class Tensor:
     __rsub__ = _binary(ew.Sub, reflected=True)
     __mul__ = _binary(ew.Mul)
     __rmul__ = _binary(ew.Mul, reflected=True)
-    __truediv__ = _binary(ew.Div)
-    __rtruediv__ = _binary(ew.Div, reflected=True)
+    __truediv__ = _binary(ew.Div, promote=true_divide_type)
+    __rtruediv__ = _binary(ew.Div, reflected=True, promote=true_divide_type)
     __matmul__ = _binary(linalg.Matmul)
     __rmatmul__ = _binary(linalg.Matmul, reflected=True)
     __neg__ = _unary(ew.Neg)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        if isinstance(exponent, numbers.Number) and not isinstance(exponent, np.generic):
-            return ew.Pow.apply(self, exponent=exponent)
-        return ew.PowTensor.apply(self, self._lift(exponent))
+        """``self ** exponent``: a number exponent is the ``pow`` op's attribute, a tensor one
+        the ``pow_tensor`` op; the dtype is PyTorch's (``int_tensor ** 0.5`` is float)."""
+        if isinstance(exponent, np.generic):
+            exponent = exponent.item()                 # a NumPy scalar counts as a number
+        if isinstance(exponent, numbers.Number):
+            dtype = result_type(self, exponent)
+            if dtype.kind in "biu" and exponent < 0:
+                raise RuntimeError(f"pow: Integers to negative integer powers are not allowed "
+                                   f"(tensor of dtype {self.dtype} ** {exponent}); convert "
+                                   f"the tensor with .float() first")
+            return ew.Pow.apply(promoted(dtype, self)[0], exponent=exponent)
+        return ew.PowTensor.apply(*promoted(result_type(self, exponent), self, exponent))
 
     def __rpow__(self, base: Any) -> Tensor:
-        return ew.PowTensor.apply(self._lift(base), self)
+        return ew.PowTensor.apply(*promoted(result_type(base, self), base, self))
 
     pow = __pow__
+
+    # in place, as in PyTorch: `p -= lr * p.grad` changes p (under no_grad for a leaf
+    # parameter) and bumps its version; there is no `@=` (PyTorch has none)
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def __ipow__(self, exponent: Any) -> Tensor:
+        return self.pow_(exponent)
 
     __lt__ = _comparison(np.less)
     __le__ = _comparison(np.less_equal)
@@ -298,13 +421,13 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ----- elementwise and reductions ---------------------------------------------------
-    exp = _unary(ew.Exp)
-    log = _unary(ew.Log)
-    sqrt = _unary(ew.Sqrt)
+    exp = _unary(ew.Exp, to_float=True)
+    log = _unary(ew.Log, to_float=True)
+    sqrt = _unary(ew.Sqrt, to_float=True)
     abs = __abs__ = _unary(ew.Abs)
     relu = _unary(activation.Relu)
-    sigmoid = _unary(activation.Sigmoid)
-    tanh = _unary(activation.Tanh)
+    sigmoid = _unary(activation.Sigmoid, to_float=True)
+    tanh = _unary(activation.Tanh, to_float=True)
     clone = _unary(ew.Clone)
 
     def softmax(self, dim: int) -> Tensor:
@@ -313,14 +436,22 @@ class Tensor:
     def log_softmax(self, dim: int) -> Tensor:
         return activation.LogSoftmax.apply(self, dim=dim)
 
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(tensor)``: the data (NumPy 2's protocol; ``copy=False`` shares it)."""
+        if copy is False and dtype is not None and np.dtype(dtype) != self.dtype:
+            raise ValueError(f"__array__: cannot convert a tensor of dtype {self.dtype} to "
+                             f"{np.dtype(dtype)} without a copy")
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.data else array
+
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         return ew.Clamp.apply(self, min=min, max=max)
 
     def maximum(self, other: Any) -> Tensor:
-        return ew.Maximum.apply(self, self._lift(other))
+        return ew.Maximum.apply(*promoted(result_type(self, other), self, other))
 
     def minimum(self, other: Any) -> Tensor:
-        return ew.Minimum.apply(self, self._lift(other))
+        return ew.Minimum.apply(*promoted(result_type(self, other), self, other))
 
     def sum(self, dim=None, keepdim: bool = False) -> Tensor:
         return reduce.Sum.apply(self, dim=dim, keepdim=keepdim)
@@ -359,7 +490,12 @@ class Tensor:
         return shape_ops.Squeeze.apply(self, dim=dim)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return shape_ops.GetItem.apply(self, index=_numpy_index(index))
+        index = _numpy_index(index)
+        split = _split_int_and_array_index(index)
+        if split is None:
+            return shape_ops.GetItem.apply(self, index=index)
+        selected = shape_ops.GetItem.apply(self, index=split[0])
+        return shape_ops.GetItem.apply(selected, index=split[1])
 
     # ----- in place ---------------------------------------------------------------------
     def _modify(self, name: str, op: type[base.Op], other: Any = None, **attrs: Any) -> Tensor:
@@ -373,7 +509,7 @@ class Tensor:
         if recording and self.is_leaf and self.requires_grad:
             raise RuntimeError(f"{name}: a leaf tensor that requires grad can't be modified "
                                f"in place; do it under `with mg.no_grad():` or on a clone")
-        if recording and not self.is_leaf and self.data.base is not None:
+        if recording and not self.is_leaf and self._is_view:
             raise RuntimeError(f"{name}: this tensor is a view of another one ({self.grad_fn.name}"
                                f" output); changing it in place while recording gradients is "
                                f"not supported, change a clone() instead")
@@ -388,8 +524,9 @@ class Tensor:
         try:
             np.copyto(self.data, result.data, casting="same_kind")
         except TypeError:
-            raise TypeError(f"{name}: the result has dtype {result.dtype}, which can't be "
-                            f"stored in place in a tensor of dtype {self.dtype}") from None
+            dtype = (true_divide_type if op is ew.Div else result_type)(*inputs)
+            raise TypeError(f"{name}: result type {dtype} can't be cast to the desired output "
+                            f"type {self.dtype} (the tensor changed in place)") from None
         self._version_counter.bump()
         return self
 
@@ -405,6 +542,13 @@ class Tensor:
     def div_(self, other: Any) -> Tensor:
         return self._modify("div_", ew.Div, other)
 
+    def pow_(self, exponent: Any) -> Tensor:
+        if isinstance(exponent, np.generic):
+            exponent = exponent.item()
+        if isinstance(exponent, numbers.Number):
+            return self._modify("pow_", ew.Pow, exponent=exponent)
+        return self._modify("pow_", ew.PowTensor, exponent)
+
     def fill_(self, value: Any) -> Tensor:
         return self._modify("fill_", shape_ops.SetItem, value, index=Ellipsis)
 
@@ -412,7 +556,12 @@ class Tensor:
         return self.fill_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._modify("setitem", shape_ops.SetItem, value, index=_numpy_index(index))
+        index = _numpy_index(index)
+        split = _split_int_and_array_index(index)
+        if split is None:
+            self._modify("setitem", shape_ops.SetItem, value, index=index)
+        else:
+            self._modify("setitem", shape_ops.SetItem, value, index=split[0], then=split[1])
 
     # ===== the PyTorch tensor API of issue 19: one block (methods below wire to ops) =====
     # ----- max, min, argmax, argmin, sort, topk -----------------------------------------
@@ -791,6 +940,9 @@ def apply_op(op: type[base.Op], inputs: tuple, attrs: dict) -> Tensor:
     if base_tensor is not None:
         out._share_version_with(base_tensor)
     if record:
+        keep = getattr(op, "keep_saved", None)      # drop what no wanted gradient needs
+        if keep is not None:
+            saved = keep(saved, tuple(t.requires_grad for t in tensors))
         out.grad_fn = autograd.record(op, tensors, out, saved, attrs)
     else:
         op.release(saved)
@@ -809,6 +961,32 @@ def _numpy_index(index: Any) -> Any:
     if isinstance(index, list):
         return np.asarray(index)
     return index
+
+
+def _split_int_and_array_index(index: Any) -> tuple | None:
+    """PyTorch's order for an index that mixes ints with integer or bool arrays:
+    ``x[1, :, 3:11:2, idx, 0:2]`` applies the ints and slices first (plain selections, as in
+    ``x[1]``), then the arrays, so only the arrays count as NumPy's advanced indices (NumPy
+    counts the ints too and, the two not being adjacent, moves the result's axes to the front).
+    Returns the two indices, or None when NumPy's single step already agrees.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    is_int = [isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) for i in items]
+    is_array = [isinstance(i, np.ndarray) and i.ndim > 0 for i in items]
+    if not any(is_int) or not any(is_array):
+        return None
+    first, second = [], []
+    for item, int_item, array_item in zip(items, is_int, is_array):
+        if array_item:
+            covered = item.ndim if item.dtype == np.bool_ else 1
+            first.extend([slice(None)] * covered)
+            second.append(item)
+        elif int_item:
+            first.append(item)                       # the dimension goes away in step one
+        else:
+            first.append(item)
+            second.append(Ellipsis if item is Ellipsis else slice(None))
+    return tuple(first), tuple(second)
 
 
 def as_tensor(data: Any, dtype=None) -> Tensor:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.functional as F
 from minigrad.ops.base import OPS, Op, register
 
 
@@ -406,3 +407,99 @@ def test_op_apply_before_the_tensor_layer_is_loaded_says_so(monkeypatch) -> None
     monkeypatch.setattr(base, "_apply", None)
     with pytest.raises(RuntimeError, match="mul.apply: the tensor layer is not loaded"):
         OPS["mul"].apply(mg.ones(1), mg.ones(1))
+
+
+def test_in_place_operators_change_the_tensor_and_bump_its_version() -> None:
+    x = mg.tensor([1.0, 2.0])
+    alias = x
+    x += 1
+    x -= mg.tensor([0.5, 0.5])
+    x *= 4
+    x /= 2
+    x **= 2
+    assert x is alias and x._version == 5
+    np.testing.assert_allclose(x.numpy(), [9.0, 25.0])
+    w = mg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w -= 1
+    i = mg.tensor([1, 2])
+    with pytest.raises(TypeError, match="result type float32 can't be cast to the desired output type int64"):
+        i /= 2
+
+
+def test_micrograd_style_loop_with_in_place_updates_trains() -> None:
+    x = mg.tensor([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    target = mg.tensor([1.0, 1.0, 2.0, 0.0])
+    w, b = mg.zeros(2, requires_grad=True), mg.zeros(1, requires_grad=True)
+    losses = []
+    for _ in range(50):
+        loss = (((x @ w + b) - target) ** 2).mean()
+        losses.append(loss.item())
+        w.grad = b.grad = None
+        loss.backward()
+        with mg.no_grad():
+            for p in (w, b):
+                p -= 0.3 * p.grad
+    assert losses[-1] < 1e-3 < losses[0]
+    np.testing.assert_allclose(w.numpy(), [1.0, 1.0], atol=0.05)
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: F.conv2d(x.reshape(1, 2, 2, 1), mg.ones(1, 1, 1, 2)),
+    lambda x: x.reshape(2, 2).sum(dim=0),
+    lambda x: x.reshape(2, 2).amax(dim=1),
+], ids=["conv2d", "sum_dim0", "amax_dim"])
+def test_in_place_on_an_op_output_that_is_not_a_view_is_allowed(make) -> None:
+    x = mg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = make(x)
+    y.mul_(2)
+    y.sum().backward()
+    assert x.grad is not None and np.abs(x.grad.numpy()).sum() > 0
+
+
+def test_multiplying_or_dividing_by_a_constant_saves_nothing_of_the_tensor() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    z = y * 2.0 + y / 4.0
+    y.add_(1)                                          # PyTorch allows it: mul saved only 2.0
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.25, 2.25])
+    w = mg.tensor([3.0, 3.0], requires_grad=True)
+    z = y * w                                          # now y is needed for w's gradient
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="mul: a tensor saved for backward was modified"):
+        z.sum().backward()
+
+
+def test_writes_through_tensor_methods_are_detected_but_not_through_numpy_arrays() -> None:
+    """What the version counter sees (docs/decisions.md, "numpy()"): in-place methods,
+    operators and ``t[i] = v`` bump it; a write into the array from ``numpy()``,
+    ``np.asarray(t)`` or ``from_numpy``'s source is invisible, and backward uses the new values."""
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1
+    y = (h * h).sum()
+    h[0] = 5.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1
+    y = (h * h).sum()
+    h.numpy()[:] = [10.0, 20.0]                       # not detected: NumPy has no hook for it
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [20.0, 40.0])   # 2h with the new h
+
+
+def test_matmul_and_linear_keep_an_input_only_for_the_other_inputs_gradient() -> None:
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    h = x * 1
+    frozen = mg.tensor([[1.0], [1.0]])
+    y = (h @ frozen).sum() + F.linear(h, frozen).sum()
+    h.mul_(3)                                          # PyTorch allows it: only `frozen` was saved
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[2.0, 2.0]])
+    w = mg.tensor([[1.0], [1.0]], requires_grad=True)
+    y = F.linear(h, w).sum()
+    h.mul_(3)
+    with pytest.raises(RuntimeError, match="linear: a tensor saved for backward was modified"):
+        y.backward()

@@ -150,3 +150,88 @@ def test_unsupported_data_is_a_type_error() -> None:
 def test_set_default_dtype_rejects_integers() -> None:
     with pytest.raises(TypeError, match="set_default_dtype: only floating dtypes"):
         mg.set_default_dtype(np.int32)
+
+
+I3, I2 = np.array([0, 2, 1]), np.array([0, 1, 1])
+B5 = np.array([True, False, True, True, False])
+MIXED_INDICES = [
+    (1, slice(None), slice(3, 11, 2), I3, slice(0, 2)),        # the example
+    (slice(None), 1, slice(None), I3, slice(0, 2)),
+    (slice(None), 1, slice(None), I3, 1),
+    (I2, 1, slice(None), I3, 1),                               # two arrays, not adjacent
+    (Ellipsis, I3, 1),
+    (1, Ellipsis, I3, None, 1),
+    (1, None, slice(None), slice(None), B5),                   # a bool mask and None
+    (I2, slice(None), 0),
+    (0, I3, slice(None), I3),
+    (None, 1, I3),
+]
+
+
+@pytest.mark.parametrize("index", MIXED_INDICES, ids=str)
+def test_mixed_int_and_array_indexing_follows_torch_axis_order_forward_and_backward(index) -> None:
+    import torch
+
+    data = np.random.default_rng(0).standard_normal((2, 3, 12, 5, 4))
+    x, t = mg.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    y = x[index]
+    ty = t[tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)]
+    assert y.shape == tuple(ty.shape)
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    g = np.random.default_rng(1).standard_normal(y.shape)
+    y.backward(g)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+def test_np_asarray_gives_the_data_following_numpy_2s_protocol() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    a = np.asarray(x)
+    assert a.dtype == np.float32 and a.tolist() == [1.0, 2.0] and np.shares_memory(a, x.data)
+    assert np.asarray(x, dtype=np.float64).dtype == np.float64
+    assert not np.shares_memory(np.array(x, copy=True), x.data)
+    with pytest.raises(ValueError, match="without a copy"):
+        np.asarray(x, dtype=np.float64, copy=False)
+
+
+def test_to_accepts_devices_dtypes_and_tensors_like_torch() -> None:
+    x = mg.ones(2)
+    assert x.to("cpu") is x and x.cpu() is x and str(x.device) == "cpu"
+    assert repr(x.device) == "device(type='cpu')" and x.device == "cpu"
+    assert x.to("cpu", np.float64).dtype == np.float64
+    assert x.to(mg.zeros(1, dtype=np.float64)).dtype == np.float64
+    assert x.to(dtype=np.float64, device="cpu").dtype == np.float64
+    with pytest.raises(RuntimeError, match="CPU only.*cuda"):
+        x.to("cuda")
+
+
+def test_empty_reductions_follow_torch() -> None:
+    empty = mg.zeros(4, 0, requires_grad=True)
+    assert empty.sum(0).shape == (0,) and empty.sum(1).tolist() == [0, 0, 0, 0]
+    assert np.isnan(empty.mean(1).numpy()).all() and empty.mean(0).shape == (0,)
+    assert empty.amax(0).shape == (0,) and empty.amin(0).shape == (0,)
+    for name in ("amax", "amin"):
+        with pytest.raises(IndexError, match=rf"{name}\(\): Expected reduction dim 1 to have non-zero size"):
+            getattr(empty, name)(1)
+    empty.mean(1).sum().backward()
+    assert empty.grad.shape == (4, 0)
+    assert F.softmax(mg.zeros(2, 0), 1).shape == (2, 0) and F.log_softmax(mg.zeros(2, 0), 1).shape == (2, 0)
+
+
+def test_cross_entropy_of_an_empty_batch_is_nan_and_of_no_classes_raises() -> None:
+    assert np.isnan(F.cross_entropy(mg.zeros(0, 3), mg.tensor(np.zeros(0, np.int64))).item())
+    with pytest.raises(IndexError, match="Target 0 is out of bounds"):
+        F.cross_entropy(mg.zeros(2, 0), mg.tensor([0, 0]))
+
+
+@pytest.mark.parametrize("index", MIXED_INDICES[:6], ids=str)
+def test_setitem_with_mixed_int_and_array_index_follows_torch_axis_order(index) -> None:
+    import torch
+
+    data = np.zeros((2, 3, 12, 5, 4))
+    x, t = mg.tensor(data), torch.tensor(data)
+    torch_index = tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)
+    value = np.arange(np.prod(t[torch_index].shape), dtype=np.float64).reshape(t[torch_index].shape)
+    x[index] = value
+    t[torch_index] = torch.tensor(value)
+    np.testing.assert_array_equal(x.numpy(), t.numpy())

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import minigrad.functional as F
 from minigrad.autograd import no_grad
 from minigrad.creation import ones, zeros
@@ -19,6 +21,17 @@ def _check_input(layer: str, x: Tensor, ndim: int, channels: int, layout: str) -
                          f"got shape {x.shape}")
 
 
+def _check_count(layer: str, name: str, value, allow_zero: bool = False) -> int:
+    """``value`` as a positive (or with ``allow_zero`` non-negative) int, else raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{layer}: {name} must be an int, got {value!r} "
+                        f"({type(value).__name__})")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{layer}: {name} must be {'non-negative' if allow_zero else 'positive'}, "
+                         f"got {value}")
+    return int(value)
+
+
 def _reset_like_pytorch(weight: Parameter, bias: Parameter | None) -> None:
     """kaiming_uniform_(a=sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)); the bias the same."""
     init.kaiming_uniform_(weight, a=math.sqrt(5))
@@ -32,8 +45,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
-        if in_features <= 0 or out_features <= 0:
-            raise ValueError(f"Linear: features must be positive, got ({in_features}, {out_features})")
+        in_features = _check_count("Linear", "in_features", in_features)
+        out_features = _check_count("Linear", "out_features", out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(zeros(in_features, out_features))
         self.bias = Parameter(zeros(out_features)) if bias else None
@@ -250,6 +263,9 @@ class Sequential(Module):
     def __init__(self, *modules: Module) -> None:
         super().__init__()
         for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: argument {i} is not a Module, got {module!r} "
+                                f"({type(module).__name__})")
             self._modules[str(i)] = module
 
     def forward(self, x):
@@ -259,7 +275,14 @@ class Sequential(Module):
 
     def __getitem__(self, index):
         modules = list(self._modules.values())
-        return Sequential(*modules[index]) if isinstance(index, slice) else modules[index]
+        if isinstance(index, slice):
+            return Sequential(*modules[index])
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"Sequential: indices must be integers or slices, got "
+                            f"{type(index).__name__}")
+        if not -len(modules) <= index < len(modules):
+            raise IndexError(f"Sequential: index {index} is out of range for {len(modules)} modules")
+        return modules[index]
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -276,6 +299,7 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
+        num_features = _check_count(type(self).__name__, "num_features", num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(ones(num_features))
         self.bias = Parameter(zeros(num_features))
@@ -286,6 +310,9 @@ class _BatchNorm(Module):
         _check_input(type(self).__name__, x, self.expected_ndim, self.num_features, self.layout)
         dims = tuple(range(x.ndim - 1))
         if self.training:
+            if x.numel() // self.num_features <= 1:
+                raise ValueError(f"{type(self).__name__}: Expected more than 1 value per channel "
+                                 f"when training, got input size {x.shape}")
             mean = x.mean(dim=dims)
             var = ((x - mean) ** 2).mean(dim=dims)                   # biased, for normalising
             count = x.numel() // self.num_features

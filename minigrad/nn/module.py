@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, Iterator
 
 import numpy as np
@@ -159,6 +160,16 @@ class Module:
 
     def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
         """Copy arrays into the parameters and buffers; one error lists every problem."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a dict of names to arrays (e.g. from "
+                            f"state_dict() or mg.load), got {type(state_dict).__name__}")
+        not_arrays = [f"{name} ({type(value).__name__})" for name, value in state_dict.items()
+                      if not isinstance(value, (np.ndarray, np.generic, Tensor))
+                      or np.asarray(value.data if isinstance(value, Tensor) else value).dtype.kind
+                      not in "biuf"]
+        if not_arrays:
+            raise TypeError(f"load_state_dict: values must be numeric arrays or tensors; got "
+                            + ", ".join(not_arrays))
         own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
         check_not_pytorch(state_dict, {name: t.shape for name, t in own.items()}, type(self).__name__)
         missing = [name for name in own if name not in state_dict]

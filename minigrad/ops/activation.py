@@ -7,6 +7,13 @@ from minigrad.ops.base import Op, register
 from minigrad.ops.reduce import normalize_dim
 
 
+def check_floating(name: str, x: np.ndarray) -> None:
+    """PyTorch has no integer kernel for ``name`` (softmax, leaky_relu, ...): say so."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: not implemented for integer or bool input (dtype {x.dtype}); "
+                        f"convert it with .float() first")
+
+
 @register("relu")
 class Relu(Op):
     """y = max(x, 0); ReLU'(0) = 0 and relu(nan) = nan, as in PyTorch.
@@ -32,6 +39,7 @@ class LeakyRelu(Op):
 
     @staticmethod
     def forward(x, *, negative_slope=0.01):
+        check_floating("leaky_relu", x)
         positive = x > 0
         y = np.where(positive, x, x * negative_slope).astype(x.dtype, copy=False)
         return y, (positive, negative_slope)
@@ -82,7 +90,10 @@ class Softmax(Op):
 
     @staticmethod
     def forward(x, *, dim):
+        check_floating("softmax", x)
         axis = normalize_dim("softmax", dim, x.ndim)
+        if x.size == 0:
+            return x.copy(), (x.copy(), axis)
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         y = e / e.sum(axis=axis, keepdims=True)
         return y, (y, axis)
@@ -99,7 +110,10 @@ class LogSoftmax(Op):
 
     @staticmethod
     def forward(x, *, dim):
+        check_floating("log_softmax", x)
         axis = normalize_dim("log_softmax", dim, x.ndim)
+        if x.size == 0:
+            return x.copy(), (x.copy(), axis)
         shifted = x - x.max(axis=axis, keepdims=True)
         y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         return y, (y, axis)

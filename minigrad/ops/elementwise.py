@@ -61,32 +61,46 @@ class Sub(Op):
 
 @register("mul")
 class Mul(Op):
-    """y = a * b (broadcasting)."""
+    """y = a * b (broadcasting). Each input is kept only for the other's gradient."""
 
     @staticmethod
     def forward(a, b):
-        return broadcast_binary("mul", np.multiply, a, b), (a, b)
+        return broadcast_binary("mul", np.multiply, a, b), (a, b, a.shape, b.shape)
+
+    @staticmethod
+    def keep_saved(saved, requires_grad):
+        """``y * 2.0`` keeps nothing of y: a is needed only for b's gradient, and b for a's."""
+        a, b, a_shape, b_shape = saved
+        return (a if requires_grad[1] else None), (b if requires_grad[0] else None), a_shape, b_shape
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
-        a, b = saved
-        return unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)
+        a, b, a_shape, b_shape = saved
+        ga = unbroadcast(g * b, a_shape) if needs_input_grad[0] else None    # dy/da = b
+        gb = unbroadcast(g * a, b_shape) if needs_input_grad[1] else None    # dy/db = a
+        return ga, gb
 
 
 @register("div")
 class Div(Op):
-    """y = a / b (broadcasting)."""
+    """y = a / b (broadcasting). a is kept only for b's gradient."""
 
     @staticmethod
     def forward(a, b):
-        return broadcast_binary("div", np.divide, a, b), (a, b)
+        return broadcast_binary("div", np.divide, a, b), (a, b, a.shape, b.shape)
+
+    @staticmethod
+    def keep_saved(saved, requires_grad):
+        """``y / 2.0`` keeps nothing of y (its gradient needs only b)."""
+        a, b, a_shape, b_shape = saved
+        return (a if requires_grad[1] else None), b, a_shape, b_shape
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
-        a, b = saved
+        a, b, a_shape, b_shape = saved
         ga = g / b                                   # dy/da = 1/b
-        gb = -ga * a / b                             # dy/db = -a/b^2
-        return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
+        gb = unbroadcast(-ga * a / b, b_shape) if needs_input_grad[1] else None   # -a/b^2
+        return unbroadcast(ga, a_shape) if needs_input_grad[0] else None, gb
 
 
 @register("neg")
@@ -158,12 +172,13 @@ class PowTensor(Op):
         x, e, y = saved
         gx = ge = None
         if needs_input_grad[0]:
-            gx = unbroadcast(g * e * x ** (e - 1), x.shape)         # dy/dx = e x^(e-1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gx = np.where(e == 0, 0, g * e * x ** (e - 1))    # dy/dx = e x^(e-1); 0 at e = 0
+            gx = unbroadcast(gx.astype(g.dtype, copy=False), x.shape)
         if needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_x = np.log(x)
-            ge = np.where((x == 0) & (e >= 0), 0, g * y * log_x)    # dy/de = y ln x
-            ge = unbroadcast(ge.astype(y.dtype, copy=False), e.shape)
+                ge = np.where((x == 0) & (e >= 0), 0, g * y * np.log(x))    # dy/de = y ln x
+            ge = unbroadcast(ge.astype(g.dtype, copy=False), e.shape)
         return gx, ge
 
 
@@ -223,20 +238,27 @@ class Abs(Op):
 
 @register("clamp")
 class Clamp(Op):
-    """y = min(max(x, min), max); the gradient passes where min <= x <= max (PyTorch)."""
+    """y = min(max(x, min), max); the gradient passes only where min < x < max (PyTorch 2.14:
+    0 at the bounds, everywhere when min == max, and where a bound is NaN)."""
 
     @staticmethod
     def forward(x, *, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
+        for bound in (min, max):
+            if bound is not None and not isinstance(bound, (int, float, np.integer, np.floating)):
+                raise TypeError(f"clamp: min and max must be numbers, got {type(bound).__name__}")
         if min is not None and max is not None and min > max:
             raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
         inside = np.ones(x.shape, dtype=bool)
+        y = x
         if min is not None:
-            inside &= x >= min
+            inside &= x > min
+            y = np.where(x < min, min, y) if not np.isnan(min) else np.full_like(x, np.nan)
         if max is not None:
-            inside &= x <= max
-        return np.clip(x, min, max).astype(x.dtype, copy=False), inside
+            inside &= x < max
+            y = np.where(y > max, max, y) if not np.isnan(max) else np.full_like(x, np.nan)
+        return np.asarray(y).astype(x.dtype, copy=False), inside
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):

@@ -15,6 +15,13 @@ def check_same_shape(name: str, input: np.ndarray, target: np.ndarray) -> None:
                          f"{input.shape}; reshape one of them (e.g. target.reshape(input.shape))")
 
 
+def _value_range(values: np.ndarray) -> str:
+    """'in [low, high]' of the numbers among ``values``, and 'NaN' when there are NaNs."""
+    numbers = values[~np.isnan(values)]
+    parts = [f"in [{numbers.min():.4g}, {numbers.max():.4g}]"] if numbers.size else []
+    return " and ".join(parts + (["NaN"] if numbers.size < values.size else []))
+
+
 @register("binary_cross_entropy")
 class BinaryCrossEntropy(Op):
     """l = -(t log p + (1 - t) log(1 - p)), each log clamped at -100. p, t (...) -> l (...)."""
@@ -22,10 +29,14 @@ class BinaryCrossEntropy(Op):
     @staticmethod
     def forward(p, t):
         check_same_shape("binary_cross_entropy", p, t)
-        if p.size and (p.min() < 0 or p.max() > 1):
-            raise ValueError(f"binary_cross_entropy: input values must be probabilities in [0, 1], "
-                             f"got values in [{p.min():.4g}, {p.max():.4g}]; apply sigmoid first "
-                             f"or use binary_cross_entropy_with_logits")
+        for what, values in (("input", p), ("target", t)):
+            if not ((values >= 0) & (values <= 1)).all():        # NaN fails too, as in PyTorch
+                raise ValueError(
+                    f"binary_cross_entropy: all elements of {what} should be between 0 and 1, got "
+                    f"values "
+                    + _value_range(values)
+                    + ("; apply sigmoid first or use binary_cross_entropy_with_logits"
+                       if what == "input" else ""))
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(p), LOG_CLAMP)
             log_1mp = np.maximum(np.log1p(-p), LOG_CLAMP)
@@ -78,6 +89,9 @@ class NllLoss(Op):
         if target.dtype.kind not in "iu":
             raise TypeError(f"nll_loss: target must hold integer class indices, got dtype "
                             f"{target.dtype}")
+        if target.size and logp.shape[1] == 0:
+            raise IndexError(f"nll_loss: Target {target.flat[0]} is out of bounds: the input has "
+                             f"0 classes (shape {logp.shape})")
         if target.size and (target.min() < 0 or target.max() >= logp.shape[1]):
             raise ValueError(f"nll_loss: target values must be in [0, {logp.shape[1] - 1}], got "
                              f"values in [{target.min()}, {target.max()}]")

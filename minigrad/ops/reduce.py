@@ -42,7 +42,7 @@ def sum_leading(x: np.ndarray, count: int) -> np.ndarray:
     gradient over N*H*W pixels), and less accurate.
     """
     rest = x.shape[count:]
-    if not rest or x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous:
+    if not rest or x.size == 0 or x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous:
         return x.sum(axis=tuple(range(count)))
     rows = x.reshape(-1, int(np.prod(rest)))
     return (np.ones(rows.shape[0], dtype=x.dtype) @ rows).reshape(rest)
@@ -86,9 +86,12 @@ class Mean(Op):
     def forward(x, *, dim=None, keepdim=False):
         axes = normalize_dims("mean", dim, x.ndim)
         count = int(np.prod([x.shape[a] for a in axes]))
-        if count == 0:
-            raise ValueError(f"mean: cannot average over an empty dimension (input {x.shape})")
-        if x.dtype in (np.float32, np.float64):
+        if x.dtype.kind != "f":
+            raise TypeError(f"mean: could not infer output dtype; the input dtype must be a "
+                            f"floating point type, got {x.dtype} (use .float() first)")
+        if count == 0:                                   # 0 / 0, as in PyTorch
+            y = np.full(np.sum(x, axis=axes, keepdims=keepdim).shape, np.nan, dtype=x.dtype)
+        elif x.dtype in (np.float32, np.float64):
             y = _sum(x, axes, keepdim) / x.dtype.type(count)
         else:
             y = np.mean(x, axis=axes, keepdims=keepdim)
@@ -97,6 +100,8 @@ class Mean(Op):
     @staticmethod
     def vjp(g, saved, needs_input_grad):
         shape, axes, keepdim, count = saved
+        if count == 0:                                   # an empty input: an empty gradient
+            return (np.zeros(shape, dtype=g.dtype),)
         return (expand_reduced(g / count, shape, axes, keepdim),)   # dy/dx = 1/count
 
 
@@ -109,8 +114,10 @@ class _Extreme(Op):
     @classmethod
     def forward(cls, x, *, dim=None, keepdim=False):
         axes = normalize_dims(cls.name, dim, x.ndim)
-        if x.size == 0:
-            raise ValueError(f"{cls.name}: cannot reduce an empty tensor (input {x.shape})")
+        empty = [a for a in (axes or range(x.ndim)) if x.shape[a] == 0]
+        if empty:
+            raise DimensionError(f"{cls.name}(): Expected reduction dim {empty[0]} to have "
+                                 f"non-zero size (input shape {x.shape}, dim {dim})")
         y = cls.reduce(x, axis=axes, keepdims=True)
         is_extreme = x == y
         share = is_extreme / is_extreme.sum(axis=axes, keepdims=True)

@@ -135,25 +135,41 @@ class GetItem(Op):
 
 @register("setitem")
 class SetItem(Op):
-    """y = x with y[index] = v (v broadcast); backs ``x[index] = v`` and ``fill_``."""
+    """y = x with y[index] = v (v broadcast); backs ``x[index] = v`` and ``fill_``.
+
+    With ``then``, the selection is ``x[index][then]``: ``index`` basic (a view), ``then`` the
+    array part, PyTorch's order for an index mixing ints and arrays (see ``minigrad.tensor``).
+    """
 
     @staticmethod
-    def forward(x, v, *, index):
+    def forward(x, v, *, index, then=None):
         y = x.copy()
         try:
-            y[index] = v
+            if then is None:
+                y[index] = v
+            else:
+                y[index][then] = v                         # y[index] is a view of y
         except ValueError:
             raise ValueError(f"setitem: a value of shape {v.shape} cannot be assigned to the "
-                             f"selection {_index('setitem', x, index).shape} of a tensor of "
+                             f"selection {_select(x, index, then).shape} of a tensor of "
                              f"shape {x.shape}") from None
-        return y, (v.shape, index)
+        return y, (v.shape, index, then)
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
-        v_shape, index = saved
+        v_shape, index, then = saved
         gx = g.copy()
-        gx[index] = 0                                      # overwritten elements get nothing
-        return gx, unbroadcast(g[index], v_shape)           # v was broadcast into x[index]
+        if then is None:
+            gx[index] = 0                                  # overwritten elements get nothing
+        else:
+            gx[index][then] = 0
+        return gx, unbroadcast(_select(g, index, then), v_shape)   # v was broadcast in
+
+
+def _select(x: np.ndarray, index, then):
+    """``x[index]``, then ``[then]`` when given, naming the op when out of range."""
+    selected = _index("setitem", x, index)
+    return selected if then is None else _index("setitem", selected, then)
 
 
 @register("pad")

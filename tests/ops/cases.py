@@ -383,4 +383,13 @@ CASES: list[Case] = [
          name="ellipsis_broadcast", torch_fn=lambda a, b: torch.einsum("...i,...i->...", a, b)),
     Case("einsum", lambda a, b: mg.outer(a, b), [U((3,)), U((2,))], name="outer",
          torch_fn=lambda a, b: torch.outer(a, b)),
+    # empty tensors: the empty result (or nan for a mean over nothing), as in PyTorch
+    Case("sum", lambda a: a.sum(dim=0), [U((4, 0))], name="empty_dim"),
+    Case("sum", lambda a: a.sum(dim=1), [U((4, 0))], name="over_empty_dim"),
+    Case("mean", lambda a: a.mean(dim=1), [U((4, 0))], name="over_empty_dim_nan"),
+    Case("amax", lambda a: a.amax(dim=0), [D((4, 0))], name="empty_kept_dim"),
+    Case("softmax", lambda x: x.softmax(dim=1), [U((2, 0))], name="empty"),
+    Case("log_softmax", lambda x: x.log_softmax(dim=1), [U((2, 0))], name="empty"),
+    Case("add", lambda a, b: a + b, [U((0, 3)), U((3,))], name="empty_broadcast"),
+    Case("matmul", lambda a, b: a @ b, [U((2, 0)), U((0, 3))], name="empty_inner"),
 ]

@@ -7,6 +7,7 @@ import torch
 
 import minigrad as mg
 import minigrad.functional as F
+from minigrad import nn
 
 
 def test_relu_gradient_at_zero_is_zero() -> None:
@@ -48,7 +49,7 @@ def test_bce_clamps_log_at_minus_100_like_pytorch() -> None:
 
 @pytest.mark.parametrize("make, error, message", [
     (lambda: F.binary_cross_entropy(mg.tensor([0.5, 1.5]), mg.tensor([0.0, 1.0])), ValueError,
-     r"binary_cross_entropy: input values must be probabilities in \[0, 1\], got values in \[0.5, 1.5\]"),
+     r"binary_cross_entropy: all elements of input should be between 0 and 1, got values in \[0.5, 1.5\]"),
     (lambda: F.binary_cross_entropy(mg.tensor([[0.5], [0.2]]), mg.tensor([0.0, 1.0])), ValueError,
      r"binary_cross_entropy: target shape \(2,\) differs from input shape \(2, 1\)"),
     (lambda: F.binary_cross_entropy_with_logits(mg.zeros(3), mg.zeros(3, 1)), ValueError,
@@ -92,3 +93,49 @@ def test_softmax_rows_sum_to_one_even_for_huge_logits() -> None:
     y = F.softmax(mg.tensor([[1000.0, 0.0], [-1000.0, 5.0]]), dim=1)
     np.testing.assert_allclose(y.numpy().sum(axis=1), [1, 1])
     assert np.all(np.isfinite(F.log_softmax(mg.tensor([[1000.0, 0.0]]), dim=1).numpy()))
+
+
+KINK_VALUES = [-1.0, 0.0, 0.5, 1.0, 2.0, float("nan")]
+
+
+@pytest.mark.parametrize("low, high", [(0.0, 1.0), (0.5, 0.5), (None, 1.0), (0.0, None),
+                                       (float("nan"), 1.0), (0.0, float("nan"))])
+def test_clamp_passes_no_gradient_at_its_bounds_like_torch_2_14(low, high) -> None:
+    x, t = mg.tensor(KINK_VALUES, requires_grad=True), torch.tensor(KINK_VALUES, requires_grad=True)
+    y, ty = x.clamp(low, high), t.clamp(low, high)
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")    # 0 ** -1 = inf, as torch
+@pytest.mark.parametrize("exponent", [0.0, 1.0, 2.0, 0.5, -1.0])
+def test_pow_at_zero_has_torch_gradients_for_base_and_exponent(exponent) -> None:
+    values = [0.0, 0.0, 2.0]
+    x, t = mg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    (x ** exponent).sum().backward()
+    (t ** exponent).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    e, te = mg.tensor([exponent] * 3, requires_grad=True), torch.tensor([exponent] * 3, requires_grad=True)
+    x, t = mg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    (x ** e).sum().backward()
+    (t ** te).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    np.testing.assert_array_equal(e.grad.numpy(), te.grad.numpy())
+
+
+def test_batch_norm_in_training_needs_more_than_one_value_per_channel() -> None:
+    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, "
+                                         r"got input size \(1, 3\)"):
+        nn.BatchNorm1d(3)(mg.ones(1, 3))
+    assert nn.BatchNorm1d(3).eval()(mg.ones(1, 3)).shape == (1, 3)
+
+
+@pytest.mark.parametrize("p, t, what", [([float("nan")], [1.0], "input"), ([0.5], [1.5], "target"),
+                                        ([0.5], [-0.1], "target")])
+def test_bce_refuses_nan_inputs_and_targets_outside_0_1_like_torch(p, t, what) -> None:
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(t))
+    with pytest.raises(ValueError, match=f"all elements of {what} should be between 0 and 1"):
+        F.binary_cross_entropy(mg.tensor(p), mg.tensor(t))

@@ -160,7 +160,7 @@ def test_conv2d_errors_name_the_function_and_shapes(make, error, message) -> Non
 def test_worked_example_of_docs_conv_md() -> None:
     x = mg.tensor(np.arange(1.0, 10.0).reshape(1, 3, 3, 1), requires_grad=True)
     k = mg.tensor(np.array([[1.0, 0.0], [0.0, -1.0]]).reshape(2, 2, 1, 1), requires_grad=True)
-    b = mg.zeros(1, requires_grad=True)
+    b = mg.zeros(1, dtype=np.float64, requires_grad=True)
     z = F.conv2d(x, k, b)
     z.backward(np.array([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 2, 2, 1))
     np.testing.assert_array_equal(z.numpy()[0, :, :, 0], [[-4, -4], [-4, -4]])
