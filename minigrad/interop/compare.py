@@ -127,7 +127,7 @@ def compare(model: nn.Module, torch_model=None, x: Any = None, target: Any = Non
     if torch_model is None:
         torch_model = to_torch(model, x.shape)
     model.zero_grad(), torch_model.zero_grad()            # gradients of this batch only
-    xm = Tensor(x, requires_grad=True)
+    xm = Tensor(x.astype(_float_dtype(model.parameters(), x.dtype)), requires_grad=True)
     record = trace(model, xm, conversion=False)
     for call in record.calls:
         for t in (first_value(call.output), *call.inputs[:1]):
@@ -171,6 +171,12 @@ def _minigrad_loss(loss: str, output: Tensor, target: Any) -> Tensor:
         F.binary_cross_entropy(output, target, reduction="sum")
 
 
+def _float_dtype(parameters, default: np.dtype) -> np.dtype:
+    """The dtype a model computes in (its first float parameter's), so each side gets the batch
+    in its own precision, as both libraries refuse mixed dtypes; ``default`` without one."""
+    return next((np.dtype(p.dtype) for p in parameters if np.dtype(p.dtype).kind == "f"), default)
+
+
 def _run_torch(torch, torch_model, x: np.ndarray, target: Any, loss: str, record: Trace):
     """Forward and backward of the torch model with hooks: path -> [(inputs, output)] per call."""
     calls, handles = {}, []
@@ -196,7 +202,8 @@ def _run_torch(torch, torch_model, x: np.ndarray, target: Any, loss: str, record
     for path, module in torch_model.named_modules():
         if path in paths:
             handles += [module.register_forward_pre_hook(pre_hook(path)), module.register_forward_hook(hook(path))]
-    xt = torch.from_numpy(array_to_torch(x, default_layout(x.shape)).copy()).requires_grad_(True)
+    dtype = _float_dtype((p.detach().numpy() for p in torch_model.parameters()), x.dtype)
+    xt = torch.from_numpy(array_to_torch(x, default_layout(x.shape)).astype(dtype)).requires_grad_(True)
     try:
         out = torch_model(xt)
     finally:

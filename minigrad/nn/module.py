@@ -163,6 +163,8 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict of names to arrays (e.g. from "
                             f"state_dict() or mg.load), got {type(state_dict).__name__}")
+        own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
+        check_not_pytorch(state_dict, {name: t.shape for name, t in own.items()}, type(self).__name__)
         not_arrays = [f"{name} ({type(value).__name__})" for name, value in state_dict.items()
                       if not isinstance(value, (np.ndarray, np.generic, Tensor))
                       or np.asarray(value.data if isinstance(value, Tensor) else value).dtype.kind
@@ -170,8 +172,6 @@ class Module:
         if not_arrays:
             raise TypeError(f"load_state_dict: values must be numeric arrays or tensors; got "
                             + ", ".join(not_arrays))
-        own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
-        check_not_pytorch(state_dict, {name: t.shape for name, t in own.items()}, type(self).__name__)
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         mismatched = [f"{name}: checkpoint {np.shape(state_dict[name])}, model {own[name].shape}"
