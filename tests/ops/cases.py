@@ -226,3 +226,27 @@ CASES: list[Case] = [
     Case("mse_loss", lambda x, t: F.mse_loss(x, t), [U((3, 4)), U((3, 4))],
          torch_fn=lambda x, t: torch.nn.functional.mse_loss(x, t)),
 ]
+
+tF = torch.nn.functional
+CASES += [
+    Case("gelu", lambda x: F.gelu(x), [U((3, 4), -4, 4)], torch_fn=tF.gelu),
+    Case("gelu", lambda x: F.gelu(x, approximate="tanh"), [U((3, 4), -4, 4)], name="tanh",
+         torch_fn=lambda x: tF.gelu(x, approximate="tanh")),
+    Case("elu", lambda x: F.elu(x, 0.7), [U((3, 4), avoid=(0.0,))], torch_fn=lambda x: tF.elu(x, 0.7)),
+    Case("elu", lambda x: F.selu(x), [U((3, 4), avoid=(0.0,))], name="selu", torch_fn=tF.selu),
+    Case("elu", lambda x: F.celu(x, 0.5), [U((3, 4), avoid=(0.0,))], name="celu",
+         torch_fn=lambda x: tF.celu(x, 0.5)),
+    Case("silu", lambda x: F.silu(x), [U((3, 4), -6, 6)], torch_fn=tF.silu),
+    Case("mish", lambda x: F.mish(x), [U((3, 4), -6, 6)], torch_fn=tF.mish),
+    Case("softplus", lambda x: F.softplus(x), [U((3, 4), -6, 6)], torch_fn=tF.softplus),
+    Case("softplus", lambda x: F.softplus(x, beta=2.0, threshold=3.0), [U((3, 4), -3, 3, avoid=(1.5,))],
+         name="beta_threshold", torch_fn=lambda x: tF.softplus(x, beta=2.0, threshold=3.0)),
+    Case("hardtanh", lambda x: F.hardtanh(x, -0.5, 1.5), [U((3, 4), avoid=(-0.5, 1.5))],
+         torch_fn=lambda x: tF.hardtanh(x, -0.5, 1.5)),
+    Case("hardtanh", lambda x: F.relu6(x), [U((3, 4), -2, 8, avoid=(0.0, 6.0))], name="relu6", torch_fn=tF.relu6),
+    Case("hardswish", lambda x: F.hardswish(x), [U((3, 4), -5, 5, avoid=(-3.0, 3.0))], torch_fn=tF.hardswish),
+    Case("hardsigmoid", lambda x: F.hardsigmoid(x), [U((3, 4), -5, 5, avoid=(-3.0, 3.0))],
+         torch_fn=tF.hardsigmoid),
+    Case("logsigmoid", lambda x: F.logsigmoid(x), [U((3, 4), -6, 6)], torch_fn=tF.logsigmoid),
+    Case("softsign", lambda x: F.softsign(x), [U((3, 4), avoid=(0.0,))], torch_fn=tF.softsign),
+]
