@@ -7,6 +7,7 @@ from minigrad.io import load, save
 from minigrad.random import manual_seed
 from minigrad.tensor import Tensor, as_tensor, from_numpy, matmul, maximum, minimum, tensor
 from minigrad import viz_notes  # noqa: F401,E402  (notes what viz draws, as graphs are built)
+from minigrad import autograd, data, functional, nn, optim  # noqa: E402  (mg.nn, mg.optim, ... as in torch)
 
 __version__ = "0.1.0"
 
@@ -24,4 +25,5 @@ __all__ = [
     "ones_like", "rand", "randn", "arange", "eye", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "manual_seed", "set_default_dtype", "get_default_dtype", "gradcheck",
     "GradcheckError", "matmul", "maximum", "minimum", "save", "load",
+    "autograd", "data", "functional", "nn", "optim",
 ]

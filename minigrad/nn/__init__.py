@@ -5,6 +5,7 @@ from minigrad.nn.layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, Batch
                                 Tanh)
 from minigrad.nn.activation import (CELU, ELU, GELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
                                     ReLU6, SiLU, Softplus, Softsign)
+from minigrad.nn.containers import ModuleDict, ModuleList
 from minigrad.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss,
                               NLLLoss, SmoothL1Loss)
 from minigrad.nn.module import Module, Parameter
@@ -15,5 +16,5 @@ __all__ = [
     "LeakyReLU", "Sigmoid", "Tanh", "Identity", "Flatten", "Dropout", "Sequential", "BatchNorm2d",
     "BatchNorm1d", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "summary", "init", "utils",
     "GELU", "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid",
-    "LogSigmoid", "Softsign", "NLLLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
+    "LogSigmoid", "Softsign", "ModuleList", "ModuleDict", "NLLLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
 ]
