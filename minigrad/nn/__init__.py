@@ -1,5 +1,5 @@
 """Neural-network building blocks shaped like ``torch.nn`` (NHWC images)."""
-from minigrad.nn import init, utils
+from minigrad.nn import functional, init, utils
 from minigrad.nn.layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout,
                                 Flatten, Identity, LeakyReLU, Linear, MaxPool2d, ReLU, Sequential, Sigmoid,
                                 Tanh)
@@ -14,7 +14,7 @@ from minigrad.nn.summary import summary
 __all__ = [
     "Module", "Parameter", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "ReLU",
     "LeakyReLU", "Sigmoid", "Tanh", "Identity", "Flatten", "Dropout", "Sequential", "BatchNorm2d",
-    "BatchNorm1d", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "summary", "init", "utils",
+    "BatchNorm1d", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "summary", "init", "utils", "functional",
     "GELU", "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid",
     "LogSigmoid", "Softsign", "ModuleList", "ModuleDict", "NLLLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
 ]
