@@ -137,7 +137,7 @@ def _class_targets(name: str, input: Tensor, target, ignore_index: int) -> tuple
     if wrong.any():
         raise ValueError(f"{name}: target values must be in [0, {input.shape[-1] - 1}] or ignore_index "
                          f"({ignore_index}), got {labels[wrong][0]}")
-    return input.reshape(-1, input.shape[-1]), labels
+    return (input if input.ndim == 2 else input.reshape(-1, input.shape[-1])), labels
 
 
 def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
@@ -153,6 +153,10 @@ def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
     rows, labels = _class_targets("nll_loss", input, target, ignore_index)
     counted = labels != ignore_index
     per_class = _class_weights("nll_loss", weight, input.shape[-1], input.dtype)
+    if weight is None and counted.all():                    # the plain case: a plain graph
+        losses = loss.NllLoss.apply(rows, Tensor(labels))
+        return _reduce("nll_loss", losses if reduction != "none" or input.ndim == 2
+                       else losses.reshape(*input.shape[:-1]), reduction)
     safe = np.where(counted, labels, 0)
     sample_weight = np.where(counted, per_class[safe], 0).astype(input.dtype)
     losses = loss.NllLoss.apply(rows, Tensor(safe)) * Tensor(sample_weight)
@@ -180,7 +184,7 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     if input.ndim < 1:
         raise ValueError(f"cross_entropy: expected logits (N, C) or (N, H, W, C), got shape {input.shape}")
-    logp = log_softmax(input, dim=-1)
+    logp = log_softmax(input, dim=input.ndim - 1)             # the classes: the last dim
     classes = input.shape[-1]
     target = as_tensor(target)
     if target.dtype.kind == "f":
