@@ -68,6 +68,7 @@ def test_forward_hooks_replace_arguments_and_outputs_and_are_removable():
     assert calls == [(3, 2)]
 
 
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")   # torch's note for the no-grad input
 @pytest.mark.parametrize("input_requires_grad", [True, False])
 def test_full_backward_hook_sees_and_replaces_gradients_like_pytorch(input_requires_grad):
     rng = np.random.default_rng(0)
