@@ -24,6 +24,7 @@ uint8 = _np.dtype(_np.uint8)
 bool = _np.dtype(_np.bool_)
 _DTYPE_NAMES = ["float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32",
           "int", "int16", "short", "int8", "uint8", "bool"]
+from minigrad import autograd, data, functional, nn, optim  # noqa: E402  (mg.nn, mg.optim, ... as in torch)
 
 __version__ = "0.1.0"
 
@@ -41,4 +42,5 @@ __all__ = [
     "ones_like", "rand", "randn", "arange", "eye", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "manual_seed", "set_default_dtype", "get_default_dtype", "gradcheck",
     "GradcheckError", "matmul", "maximum", "minimum", "save", "load",
+    "autograd", "data", "functional", "nn", "optim",
 ] + _tensor_functions.__all__ + _DTYPE_NAMES

@@ -12,6 +12,11 @@ the layer above through three small contracts:
   (it summed two gradients) so no one else holds it and the leaf may keep it, not copy it.
 - ``record_hooks`` and ``gradient_hooks``: functions the upper layers add (nn notes module
   scopes, viz shapes and gradient norms) in ``node.notes``; the engine never reads them.
+- Gradient hooks of tensors (``Tensor.register_hook``): functions ``g -> g' or None`` on
+  arrays, kept in ``node.hooks`` for a non-leaf (a node has one output) and in a leaf's
+  optional ``_grad_hooks`` list; backward applies them, in order, to the summed gradient
+  before it goes on (to ``retain_grad``, the vjp, ``.grad`` or ``grad``'s result).
+- ``grad`` wraps each input's gradient array with the input's ``_gradient_tensor(g)``.
 
 Grad mode and anomaly mode are per thread, as in PyTorch.
 """
@@ -59,7 +64,7 @@ class Node:
     """
 
     __slots__ = ("op", "edges", "saved", "attrs", "saved_versions", "retained", "notes",
-                 "__weakref__")
+                 "hooks", "__weakref__")
 
     def __init__(self, op: type[Op], inputs: list, output: Any, saved: Any, attrs: dict) -> None:
         self.op = op
@@ -69,6 +74,7 @@ class Node:
         self.saved_versions = _versions_of_saved(saved_arrays(saved), inputs + [output])
         self.retained = None
         self.notes: dict[str, Any] = {}
+        self.hooks: list[Callable[[np.ndarray], Any]] = []
 
     @property
     def name(self) -> str:
@@ -163,23 +169,93 @@ def _check_finite(a: np.ndarray, message: str) -> None:
 
 # ----- backward ---------------------------------------------------------------------------
 def run_backward(root: Node, gradient: np.ndarray, retain_graph: bool) -> None:
-    """Propagate ``gradient`` (shaped like the output of ``root``) to the leaves.
+    """Propagate ``gradient`` (shaped like the output of ``root``) to the leaves' ``.grad``."""
+    _propagate({root: gradient}, retain_graph, captured=None)
 
-    Kahn's algorithm over nodes and leaves alike: a target runs once all its consumers have
-    sent their gradients, so gradients meeting there are summed first and every ``vjp`` runs
-    once. No recursion, any depth.
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """d(sum of outputs weighted by grad_outputs)/d(input) for each input, as PyTorch's
+    ``torch.autograd.grad``: a tuple of tensors, ``.grad`` of no leaf is changed.
+
+    ``outputs``/``inputs``: a tensor or a sequence of tensors; ``grad_outputs`` defaults to
+    ones for one-element outputs. An input no gradient reaches is an error unless
+    ``allow_unused`` (then its entry is None). ``create_graph`` (higher-order gradients) is
+    not supported: VJPs run on NumPy arrays and record no graph.
     """
-    consumers = _count_consumers(root)
-    pending: dict[Any, tuple[np.ndarray | None, bool]] = {root: (gradient, False)}
-    ready: list = [root]
+    if create_graph:
+        raise RuntimeError("autograd.grad: create_graph=True (higher-order gradients) is not "
+                           "supported: minigrad's VJPs run on NumPy arrays and record no graph")
+    outputs, inputs = _as_sequence(outputs), _as_sequence(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    grad_outputs = _as_sequence(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"autograd.grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    roots, gradients = [], []
+    for i, (y, gy) in enumerate(zip(outputs, grad_outputs)):
+        if not y.requires_grad:
+            raise RuntimeError(f"autograd.grad: element {i} of outputs does not require grad and "
+                               f"has no grad_fn")
+        if gy is None and y.data.size != 1:
+            raise RuntimeError(f"autograd.grad: grad can be implicitly created only for scalar "
+                               f"outputs; output {i} has shape {y.data.shape}, pass grad_outputs")
+        gy = np.ones_like(y.data) if gy is None else np.asarray(getattr(gy, "data", gy), y.data.dtype)
+        if gy.shape != y.data.shape:
+            raise RuntimeError(f"autograd.grad: grad_outputs[{i}] has shape {gy.shape}, output "
+                               f"{i} has shape {y.data.shape}")
+        roots.append(y.grad_fn or y)
+        gradients.append(gy)
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {i} does not require grad")
+    targets = [x.grad_fn or x for x in inputs]
+    arrays = gradients_reaching(roots, gradients, targets, bool(retain_graph))
+    for i, g in enumerate(arrays):
+        if g is None and not allow_unused:
+            raise RuntimeError(f"autograd.grad: input {i} appears not to have been used in the "
+                               f"graph (no gradient reaches it); pass allow_unused=True to get None")
+    return tuple(None if g is None else x._gradient_tensor(g) for x, g in zip(inputs, arrays))
+
+
+def _as_sequence(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def gradients_reaching(roots: list, gradients: list, targets: list, retain_graph: bool) -> list:
+    """The summed gradients (arrays, None where none arrived) that reach ``targets`` (Nodes
+    or leaves) from ``roots`` weighted by ``gradients``; no leaf's ``.grad`` is touched."""
+    starts: dict = {}
+    for root, g in zip(roots, gradients):
+        starts[root] = g if root not in starts else starts[root] + g
+    captured = dict.fromkeys(targets)
+    _propagate(starts, retain_graph, captured)
+    return [captured[t] for t in targets]
+
+
+def _propagate(starts: dict, retain_graph: bool, captured: dict | None) -> None:
+    """Kahn's algorithm over nodes and leaves alike: a target runs once all its consumers have
+    sent their gradients, so gradients meeting there are summed first and every ``vjp`` runs
+    once. No recursion, any depth. With ``captured`` (``grad``), the gradients reaching its
+    keys are stored there instead of in any leaf's ``.grad``."""
+    consumers = _count_consumers(list(starts))
+    pending: dict[Any, tuple[np.ndarray | None, bool]] = {}
+    for start, g in starts.items():
+        _add_pending(pending, start, g)
+    ready: list = [start for start in starts if consumers[start] == 0]
     while ready:
         target = ready.pop()
-        g, owned = pending.pop(target)
+        g, owned = pending.pop(target, (None, False))
+        hooks = target.hooks if isinstance(target, Node) else getattr(target, "_grad_hooks", ())
+        if g is not None and hooks:
+            g, owned = apply_hooks(hooks, g), False
+        if captured is not None and target in captured:
+            captured[target] = g
         if not isinstance(target, Node):              # a leaf: it adds g into its .grad
-            if g is not None:
+            if g is not None and captured is None:
                 target._accumulate_grad(g, owned)
             continue
-        grads = _backward_through(target, g, retain_graph)
+        grads = _backward_through(target, g, retain_graph, store_retained=captured is None)
         for edge, gi in zip(target.edges, grads):
             if edge is not None:
                 _add_pending(pending, edge, gi)
@@ -188,10 +264,40 @@ def run_backward(root: Node, gradient: np.ndarray, retain_graph: bool) -> None:
                     ready.append(edge)
 
 
-def _count_consumers(root: Node) -> dict:
-    """For every node and leaf reachable from ``root``: how many edges point at it."""
-    consumers: dict = {root: 0}
-    stack = [root]
+def apply_hooks(hooks: list, g: np.ndarray) -> np.ndarray:
+    """Run gradient hooks in order; one returning an array replaces the gradient."""
+    for hook in list(hooks):
+        replaced = hook(g)
+        if replaced is not None:
+            if np.shape(replaced) != g.shape:
+                raise RuntimeError(f"register_hook: a hook returned a gradient of shape "
+                                   f"{np.shape(replaced)} for a tensor of shape {g.shape}")
+            g = np.asarray(replaced)
+    return g
+
+
+class RemovableHandle:
+    """What ``register_hook`` and the module hook registrations return: ``remove()`` takes
+    the hook out of the list it was added to (a second ``remove()`` does nothing)."""
+
+    def __init__(self, hooks: list, hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.remove()
+
+
+def _count_consumers(roots: list) -> dict:
+    """For every node and leaf reachable from ``roots``: how many edges point at it."""
+    consumers: dict = dict.fromkeys(roots, 0)
+    stack = [root for root in roots if isinstance(root, Node)]
     while stack:
         node = stack.pop()
         for edge in node.edges:
@@ -205,13 +311,15 @@ def _count_consumers(root: Node) -> dict:
     return consumers
 
 
-def _backward_through(node: Node, g: np.ndarray | None, retain_graph: bool) -> tuple:
+def _backward_through(node: Node, g: np.ndarray | None, retain_graph: bool,
+                      store_retained: bool = True) -> tuple:
     """The gradients ``node`` sends to its inputs (all None when none reached it)."""
     if g is None:
         return (None,) * len(node.edges)
     for hook in gradient_hooks:
         hook(node, g)
-    _store_retained_grad(node, g)
+    if store_retained:
+        _store_retained_grad(node, g)
     grads = _call_vjp(node, g)
     if _modes.anomaly:
         _check_backward(node, grads)

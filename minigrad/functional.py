@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from minigrad.ops import activation, conv, linalg, loss, pool
+from minigrad.ops import activation, conv, linalg, loss, nonlinearity, pool, regression_loss
 from minigrad.ops import shape as shape_ops
 from minigrad.random import generator
 from minigrad.tensor import Tensor, as_tensor
@@ -87,11 +87,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return linalg.Linear.apply(*((x, weight) if bias is None else (x, weight, bias)))
 
 
-def relu(x: Tensor) -> Tensor:
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
     return activation.Relu.apply(x)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     return activation.LeakyRelu.apply(x, negative_slope=negative_slope)
 
 
@@ -187,18 +187,241 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
         input, _float_target(input, target), weight), reduction)
 
 
-def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
-    """-input[n, target[n]] for log-probabilities input (N, C) and integer target (N,)."""
-    return _reduce("nll_loss", loss.NllLoss.apply(input, as_tensor(target)), reduction)
+def _class_weights(name: str, weight, classes: int, dtype) -> np.ndarray:
+    if weight is None:
+        return np.ones(classes, dtype)
+    weight = as_tensor(weight).data
+    if weight.shape != (classes,):
+        raise ValueError(f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}")
+    return weight.astype(dtype, copy=False)
 
 
-def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
-    """nll_loss(log_softmax(input, 1), target): logits (N, C), integer class target (N,)."""
-    if input.ndim != 2:
-        raise ValueError(f"cross_entropy: expected logits (N, C), got shape {input.shape}")
-    return nll_loss(log_softmax(input, dim=1), target, reduction)
+def _class_targets(name: str, input: Tensor, target, ignore_index: int) -> tuple[Tensor, np.ndarray]:
+    """Logits or log-probabilities (..., C) and integer targets (...) -> rows (M, C), targets (M,)."""
+    target = as_tensor(target)
+    if input.ndim < 1 or target.shape != input.shape[:-1]:
+        raise ValueError(f"{name}: expected input (N, C) or (N, H, W, C) (classes last, NHWC) and "
+                         f"target of the shape without C, got input {input.shape} and target {target.shape}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer class indices (or, for cross_entropy, "
+                        f"probabilities shaped like the input), got dtype {target.dtype}")
+    labels = target.data.reshape(-1)
+    wrong = (labels != ignore_index) & ((labels < 0) | (labels >= input.shape[-1]))
+    if wrong.any():
+        raise ValueError(f"{name}: target values must be in [0, {input.shape[-1] - 1}] or ignore_index "
+                         f"({ignore_index}), got {labels[wrong][0]}")
+    return (input if input.ndim == 2 else input.reshape(-1, input.shape[-1])), labels
+
+
+def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """-weight[t] * input[n, t] for log-probabilities input (N, C) or (N, H, W, C) (classes
+    last) and integer target (N,) or (N, H, W).
+
+    Targets equal to ``ignore_index`` add nothing; 'mean' divides by the summed weight of the
+    targets that count (PyTorch's weighted mean; nan when every target is ignored).
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"nll_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    rows, labels = _class_targets("nll_loss", input, target, ignore_index)
+    counted = labels != ignore_index
+    per_class = _class_weights("nll_loss", weight, input.shape[-1], input.dtype)
+    if weight is None and counted.all():                    # the plain case: a plain graph
+        losses = loss.NllLoss.apply(rows, Tensor(labels))
+        return _reduce("nll_loss", losses if reduction != "none" or input.ndim == 2
+                       else losses.reshape(*input.shape[:-1]), reduction)
+    safe = np.where(counted, labels, 0)
+    sample_weight = np.where(counted, per_class[safe], 0).astype(input.dtype)
+    losses = loss.NllLoss.apply(rows, Tensor(safe)) * Tensor(sample_weight)
+    if reduction == "none":
+        return losses.reshape(*input.shape[:-1])
+    if reduction == "sum":
+        return losses.sum()
+    return losses.sum() / Tensor(sample_weight.sum())
+
+
+def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy. Logits (N, C) or (N, H, W, C): the classes are the LAST dim
+    (NHWC), where PyTorch has them at dim 1. Targets: class indices (N,) / (N, H, W), or
+    class probabilities shaped like the input.
+
+    With label smoothing e and C classes, PyTorch's formula: (1 - e) * nll + e / C * smooth,
+    smooth = -sum_c weight[c] logp[c] per counted sample, reduced like nll (the weighted mean
+    divides both by the summed weight of the counted targets). Probability targets are
+    smoothed as t (1 - e) + e / C, and 'mean' divides by the number of samples.
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if input.ndim < 1:
+        raise ValueError(f"cross_entropy: expected logits (N, C) or (N, H, W, C), got shape {input.shape}")
+    logp = log_softmax(input, dim=input.ndim - 1)             # the classes: the last dim
+    classes = input.shape[-1]
+    target = as_tensor(target)
+    if target.dtype.kind == "f":
+        return _cross_entropy_probabilities(logp, target, weight, reduction, label_smoothing)
+    rows, labels = _class_targets("cross_entropy", logp, target, ignore_index)
+    per_class = _class_weights("cross_entropy", weight, classes, input.dtype)
+    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    if label_smoothing == 0:
+        return nll
+    counted = labels != ignore_index
+    smooth = -(rows * Tensor(per_class)).sum(dim=1) * Tensor(counted.astype(input.dtype))
+    if reduction == "none":
+        smooth = smooth.reshape(*input.shape[:-1])
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    else:
+        smooth = smooth.sum() / Tensor(per_class[labels[counted]].sum().astype(input.dtype))
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def _cross_entropy_probabilities(logp: Tensor, target: Tensor, weight, reduction: str,
+                                 label_smoothing: float) -> Tensor:
+    """-sum_c weight[c] t[c] logp[c] per sample; 'mean' divides by the number of samples."""
+    if target.shape != logp.shape:
+        raise ValueError(f"cross_entropy: probability targets must be shaped like the input, got "
+                         f"input {logp.shape} and target {target.shape}")
+    classes = logp.shape[-1]
+    t = target.data.astype(logp.dtype, copy=False)
+    if label_smoothing:
+        t = t * (1 - label_smoothing) + label_smoothing / classes
+    per_class = _class_weights("cross_entropy", weight, classes, logp.dtype)
+    losses = -(logp * Tensor(t * per_class)).sum(dim=-1)
+    return _reduce("cross_entropy", losses, reduction)
 
 
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """(input - target)^2, same shapes."""
     return _reduce("mse_loss", loss.MseLoss.apply(input, _float_target(input, target)), reduction)
+
+
+# ----- activations beyond relu/sigmoid/tanh (ops/nonlinearity.py) ------------------------
+# ``inplace=True`` is accepted for code copied from PyTorch; the result is a new tensor and
+# the input is left as it was (docs/from_pytorch.md).
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x) (exact, erf) or its tanh approximation (``approximate='tanh'``)."""
+    return nonlinearity.Gelu.apply(x, approximate=approximate)
+
+
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else alpha (e^x - 1)."""
+    return nonlinearity.Elu.apply(x, alpha=alpha)
+
+
+def selu(x: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with PyTorch's constants alpha = 1.6733, scale = 1.0507."""
+    return nonlinearity.Elu.apply(x, alpha=nonlinearity.SELU_ALPHA, scale=nonlinearity.SELU_SCALE)
+
+
+def celu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else alpha (e^(x/alpha) - 1)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    return nonlinearity.Elu.apply(x, alpha=alpha, input_scale=1.0 / alpha)
+
+
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
+    """x sigmoid(x) (also called swish)."""
+    return nonlinearity.Silu.apply(x)
+
+
+def mish(x: Tensor, inplace: bool = False) -> Tensor:
+    """x tanh(softplus(x))."""
+    return nonlinearity.Mish.apply(x)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta; x itself where beta x > threshold."""
+    return nonlinearity.Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """clip(x, min_val, max_val); zero gradient at and beyond the bounds."""
+    return nonlinearity.Hardtanh.apply(x, min_val=min_val, max_val=max_val)
+
+
+def relu6(x: Tensor, inplace: bool = False) -> Tensor:
+    """hardtanh(x, 0, 6), as PyTorch computes it (zero gradient at 0 and 6)."""
+    return nonlinearity.Hardtanh.apply(x, min_val=0.0, max_val=6.0)
+
+
+def hardswish(x: Tensor, inplace: bool = False) -> Tensor:
+    """x relu6(x + 3) / 6."""
+    return nonlinearity.Hardswish.apply(x)
+
+
+def hardsigmoid(x: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6."""
+    return nonlinearity.Hardsigmoid.apply(x)
+
+
+def logsigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)), stable for large |x|."""
+    return nonlinearity.LogSigmoid.apply(x)
+
+
+def softsign(x: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return nonlinearity.Softsign.apply(x)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer tensor (...) -> int64 (..., num_classes); num_classes=-1 means max + 1."""
+    labels = as_tensor(tensor).data
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer tensor of class indices, got dtype {labels.dtype}")
+    if num_classes == -1:
+        if labels.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+        num_classes = int(labels.max()) + 1
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes - 1}], got values in "
+                         f"[{labels.min()}, {labels.max()}]")
+    return Tensor(np.eye(num_classes, dtype=np.int64)[labels])
+
+
+def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p along dim, eps). PyTorch's default dim=1 is the channel dim of NCHW
+    (and the feature dim of (N, D)); for NHWC images the channels are dim=-1 (or 3).
+
+    max(||x||, eps) is taken as (max(sum |x|^p, eps^p))^(1/p): the same value, and a zero
+    vector gets PyTorch's gradient g / eps instead of 0/0."""
+    if p == 2:
+        return x / (x * x).sum(dim=dim, keepdim=True).clamp(min=eps * eps).sqrt()
+    return x / (x.abs() ** p).sum(dim=dim, keepdim=True).clamp(min=eps ** p) ** (1.0 / p)
+
+
+def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """|input - target|, same shapes."""
+    return _reduce("l1_loss", regression_loss.L1Loss.apply(input, _float_target(input, target)), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)."""
+    return _reduce("smooth_l1_loss", regression_loss.SmoothL1Loss.apply(
+        input, _float_target(input, target), beta=beta), reduction)
+
+
+def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target)."""
+    return _reduce("huber_loss", regression_loss.HuberLoss.apply(
+        input, _float_target(input, target), delta=delta), reduction)
+
+
+KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def kl_div(input: Tensor, target, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL(target || q) with input = log q: target (log target - input) summed as ``reduction``
+    says; 'batchmean' divides the sum by input.shape[0] (the true KL per sample; PyTorch's
+    'mean' divides by the number of elements)."""
+    if reduction not in KL_REDUCTIONS:
+        raise ValueError(f"kl_div: reduction must be one of {KL_REDUCTIONS}, got {reduction!r}")
+    pointwise = regression_loss.KlDiv.apply(input, _float_target(input, target), log_target=log_target)
+    if reduction == "batchmean":
+        return pointwise.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce("kl_div", pointwise, reduction)

@@ -925,6 +925,31 @@ class Tensor:
             return "minigrad." + self._TYPE_NAMES.get(self.dtype.name, self.dtype.name)
         return self.to(dtype)
 
+    # ----- gradient hooks (issue 19 item 7) --------------------------------------------
+    def register_hook(self, hook: Any) -> autograd.RemovableHandle:
+        """Call ``hook(grad)`` each time a gradient for this tensor is computed in backward
+        (or ``autograd.grad``); a returned tensor replaces the gradient. Hooks run in the
+        order they were registered, before ``retain_grad`` stores and before ``.grad`` of a
+        leaf accumulates. Returns a handle whose ``remove()`` unregisters the hook."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does "
+                               "not require grad")
+
+        def on_array(g: np.ndarray) -> np.ndarray | None:
+            replaced = hook(Tensor._from_op(g, requires_grad=False))
+            return None if replaced is None else np.asarray(getattr(replaced, "data", replaced), g.dtype)
+
+        if self.grad_fn is not None:
+            hooks = self.grad_fn.hooks
+        else:
+            hooks = self.__dict__.setdefault("_grad_hooks", [])
+        hooks.append(on_array)
+        return autograd.RemovableHandle(hooks, on_array)
+
+    def _gradient_tensor(self, g: np.ndarray) -> Tensor:
+        """``autograd.grad``'s result for this input: ``g`` in this tensor's dtype."""
+        return Tensor._from_op(np.array(g, dtype=self.dtype), requires_grad=False)
+
 
 def apply_op(op: type[base.Op], inputs: tuple, attrs: dict) -> Tensor:
     """``op.apply(*inputs, **attrs)``: run ``op.forward`` on the inputs' arrays (non-Tensors

@@ -393,3 +393,51 @@ CASES: list[Case] = [
     Case("add", lambda a, b: a + b, [U((0, 3)), U((3,))], name="empty_broadcast"),
     Case("matmul", lambda a, b: a @ b, [U((2, 0)), U((0, 3))], name="empty_inner"),
 ]
+
+tF = torch.nn.functional
+CASES += [
+    Case("gelu", lambda x: F.gelu(x), [U((3, 4), -4, 4)], torch_fn=tF.gelu),
+    Case("gelu", lambda x: F.gelu(x, approximate="tanh"), [U((3, 4), -4, 4)], name="tanh",
+         torch_fn=lambda x: tF.gelu(x, approximate="tanh")),
+    Case("elu", lambda x: F.elu(x, 0.7), [U((3, 4), avoid=(0.0,))], torch_fn=lambda x: tF.elu(x, 0.7)),
+    Case("elu", lambda x: F.selu(x), [U((3, 4), avoid=(0.0,))], name="selu", torch_fn=tF.selu),
+    Case("elu", lambda x: F.celu(x, 0.5), [U((3, 4), avoid=(0.0,))], name="celu",
+         torch_fn=lambda x: tF.celu(x, 0.5)),
+    Case("silu", lambda x: F.silu(x), [U((3, 4), -6, 6)], torch_fn=tF.silu),
+    Case("mish", lambda x: F.mish(x), [U((3, 4), -6, 6)], torch_fn=tF.mish),
+    Case("softplus", lambda x: F.softplus(x), [U((3, 4), -6, 6)], torch_fn=tF.softplus),
+    Case("softplus", lambda x: F.softplus(x, beta=2.0, threshold=3.0), [U((3, 4), -3, 3, avoid=(1.5,))],
+         name="beta_threshold", torch_fn=lambda x: tF.softplus(x, beta=2.0, threshold=3.0)),
+    Case("hardtanh", lambda x: F.hardtanh(x, -0.5, 1.5), [U((3, 4), avoid=(-0.5, 1.5))],
+         torch_fn=lambda x: tF.hardtanh(x, -0.5, 1.5)),
+    Case("hardtanh", lambda x: F.relu6(x), [U((3, 4), -2, 8, avoid=(0.0, 6.0))], name="relu6", torch_fn=tF.relu6),
+    Case("hardswish", lambda x: F.hardswish(x), [U((3, 4), -5, 5, avoid=(-3.0, 3.0))], torch_fn=tF.hardswish),
+    Case("hardsigmoid", lambda x: F.hardsigmoid(x), [U((3, 4), -5, 5, avoid=(-3.0, 3.0))],
+         torch_fn=tF.hardsigmoid),
+    Case("logsigmoid", lambda x: F.logsigmoid(x), [U((3, 4), -6, 6)], torch_fn=tF.logsigmoid),
+    Case("softsign", lambda x: F.softsign(x), [U((3, 4), avoid=(0.0,))], torch_fn=tF.softsign),
+]
+
+CE_WEIGHT = np.array([0.5, 2.0, 1.0, 0.25, 1.5])
+CASES += [
+    Case("l1_loss", lambda x, t: F.l1_loss(x, t), [U((3, 4)), U((3, 4))], torch_fn=tF.l1_loss),
+    Case("smooth_l1_loss", lambda x, t: F.smooth_l1_loss(x, t, beta=0.5), [U((3, 4)), U((3, 4))],
+         torch_fn=lambda x, t: tF.smooth_l1_loss(x, t, beta=0.5)),
+    Case("smooth_l1_loss", lambda x, t: F.smooth_l1_loss(x, t, reduction="sum", beta=0.0), [U((3, 4)), U((3, 4))],
+         name="beta0_sum", torch_fn=lambda x, t: tF.smooth_l1_loss(x, t, reduction="sum", beta=0.0)),
+    Case("huber_loss", lambda x, t: F.huber_loss(x, t, reduction="none", delta=0.7), [U((3, 4)), U((3, 4))],
+         torch_fn=lambda x, t: tF.huber_loss(x, t, reduction="none", delta=0.7)),
+    Case("kl_div", lambda x, t: F.kl_div(x, t, reduction="batchmean"), [U((3, 4), -3, 0), U((3, 4), 0.1, 1)],
+         torch_fn=lambda x, t: tF.kl_div(x, t, reduction="batchmean")),
+    Case("kl_div", lambda x, t: F.kl_div(x, t, reduction="sum", log_target=True), [U((3, 4), -3, 0), U((3, 4), -3, 0)],
+         name="log_target_sum", torch_fn=lambda x, t: tF.kl_div(x, t, reduction="sum", log_target=True)),
+    Case("nll_loss", lambda x, t: F.nll_loss(x, t, weight=CE_WEIGHT, ignore_index=1), [U((6, 5)), I((6,), 0, 5)],
+         name="weight_ignore_index", torch_fn=lambda x, t: tF.nll_loss(x, t, weight=torch.tensor(CE_WEIGHT),
+                                                                        ignore_index=1)),
+    Case("nll_loss", lambda x, t: F.cross_entropy(x, t, weight=CE_WEIGHT, ignore_index=2, label_smoothing=0.2),
+         [U((6, 5)), I((6,), 0, 5)], name="cross_entropy_smoothing_weight_ignore",
+         torch_fn=lambda x, t: tF.cross_entropy(x, t, weight=torch.tensor(CE_WEIGHT), ignore_index=2,
+                                                label_smoothing=0.2)),
+    Case("nll_loss", lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1), [U((2, 3, 2, 5)), I((2, 3, 2), 0, 5)],
+         name="cross_entropy_nhwc", torch_fn=lambda x, t: tF.cross_entropy(nchw(x), t, label_smoothing=0.1)),
+]
