@@ -208,8 +208,10 @@ def _class_targets(name: str, input: Tensor, target, ignore_index: int) -> tuple
     labels = target.data.reshape(-1)
     wrong = (labels != ignore_index) & ((labels < 0) | (labels >= input.shape[-1]))
     if wrong.any():
-        raise ValueError(f"{name}: target values must be in [0, {input.shape[-1] - 1}] or ignore_index "
-                         f"({ignore_index}), got {labels[wrong][0]}")
+        raise loss.TargetOutOfBounds(
+            f"{name}: Target {labels[wrong][0]} is out of bounds for {input.shape[-1]} classes: target "
+            f"values must be in [0, {input.shape[-1] - 1}] or ignore_index ({ignore_index}), got "
+            f"{labels[wrong][0]}")
     return (input if input.ndim == 2 else input.reshape(-1, input.shape[-1])), labels
 
 

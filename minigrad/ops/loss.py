@@ -22,6 +22,11 @@ def _value_range(values: np.ndarray) -> str:
     return " and ".join(parts + (["NaN"] if numbers.size < values.size else []))
 
 
+
+class TargetOutOfBounds(IndexError, ValueError):
+    """A class index outside [0, C): PyTorch raises IndexError ("Target 5 is out of bounds"),
+    DESIGN.md names ValueError for bad values; this is both."""
+
 @register("binary_cross_entropy")
 class BinaryCrossEntropy(Op):
     """l = -(t log p + (1 - t) log(1 - p)), each log clamped at -100. p, t (...) -> l (...)."""
