@@ -63,10 +63,11 @@ class BatchNorm(Op):
         if training:
             xhat, scale, shape = state
             gbeta = sum_leading(g, 1)                                 # sum(g)
-            ggamma = sum_leading(g * xhat, 1)                         # sum(g xhat)
+            g_xhat = g * xhat
+            ggamma = sum_leading(g_xhat, 1)                           # sum(g xhat)
             # gx = weight/sigma (g - mean(g) - xhat mean(g xhat)), means over the rows
             gx = g * scale
-            gx -= xhat * (scale * ggamma / count)
+            gx -= np.multiply(xhat, scale * ggamma / count, out=g_xhat)
             gx -= scale * gbeta / count
         else:
             rows, mean, inv_std, scale, shape = state
