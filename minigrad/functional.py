@@ -5,7 +5,8 @@ from typing import Sequence
 
 import numpy as np
 
-from minigrad.ops import activation, conv, linalg, loss, nonlinearity, pool, regression_loss
+from minigrad.ops import (activation, conv, linalg, loss, nonlinearity, normalization, pool,
+                          regression_loss)
 from minigrad.ops import shape as shape_ops
 from minigrad.random import generator
 from minigrad.tensor import Tensor, as_tensor
@@ -85,6 +86,35 @@ def max_unpool2d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x (..., in) @ weight (in, out) + bias (out,) -> (..., out)."""
     return linalg.Linear.apply(*((x, weight) if bias is None else (x, weight, bias)))
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise over every dim but the last (channels): NHWC (N, H, W, C) or (N, C).
+
+    training=True uses the batch's statistics and, when running_mean and running_var are given,
+    updates them in place: r = (1 - momentum) r + momentum s (the unbiased var for running_var).
+    training=False uses running_mean and running_var. weight and bias default to 1 and 0.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, ..., C), "
+                         f"got shape {input.shape}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: give both running_mean and running_var, or neither")
+    if not training and running_mean is None:
+        raise ValueError("batch_norm: running_mean and running_var are needed when not training")
+    channels = input.shape[-1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input "
+                             f"{input.shape}, got {tuple(t.shape)}")
+    weight = np.ones(channels, input.dtype) if weight is None else weight
+    bias = np.zeros(channels, input.dtype) if bias is None else bias
+    running = () if running_mean is None else (running_mean, running_var)
+    return normalization.BatchNorm.apply(input, weight, bias, *running, training=training,
+                                         momentum=momentum, eps=eps)
 
 
 def relu(x: Tensor, inplace: bool = False) -> Tensor:

@@ -6,7 +6,6 @@ import math
 import numpy as np
 
 import minigrad.functional as F
-from minigrad.autograd import no_grad
 from minigrad.creation import ones, zeros
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
@@ -305,33 +304,31 @@ class _BatchNorm(Module):
     expected_ndim = 4
     layout = "(N, H, W, C)"
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True) -> None:
         super().__init__()
         num_features = _check_count(type(self).__name__, "num_features", num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.weight = Parameter(ones(num_features))
-        self.bias = Parameter(zeros(num_features))
-        self.register_buffer("running_mean", zeros(num_features))
-        self.register_buffer("running_var", ones(num_features))
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(ones(num_features)) if affine else None
+        self.bias = Parameter(zeros(num_features)) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features))
+            self.register_buffer("running_var", ones(num_features))
+        else:
+            self.running_mean = self.running_var = None
+        self.num_batches_tracked = 0     # a counter for momentum=None, not in the state dict
 
     def forward(self, x: Tensor) -> Tensor:
         _check_input(type(self).__name__, x, self.expected_ndim, self.num_features, self.layout)
-        dims = tuple(range(x.ndim - 1))
-        if self.training:
-            if x.numel() // self.num_features <= 1:
-                raise ValueError(f"{type(self).__name__}: Expected more than 1 value per channel "
-                                 f"when training, got input size {x.shape}")
-            mean = x.mean(dim=dims)
-            var = ((x - mean) ** 2).mean(dim=dims)                   # biased, for normalising
-            count = x.numel() // self.num_features
-            with no_grad():                                          # running stats: unbiased var
-                m = self.momentum
-                self.running_mean.data[...] = (1 - m) * self.running_mean.data + m * mean.data
-                unbiased = var.data * count / max(count - 1, 1)
-                self.running_var.data[...] = (1 - m) * self.running_var.data + m * unbiased
-        else:
-            mean, var = self.running_mean, self.running_var
-        return (x - mean) / (var + self.eps).sqrt() * self.weight + self.bias
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked += 1
+            if self.momentum is None:                # cumulative moving average
+                momentum = 1.0 / self.num_batches_tracked
+        use_batch_stats = self.training or not self.track_running_stats
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            use_batch_stats, momentum, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
