@@ -39,7 +39,7 @@ class BatchNorm(Op):
             y += bias - running_mean * scale
             return y.reshape(x.shape), (False, rows, running_mean, inv_std, scale, x.shape)
         if count <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+            raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, "
                              f"got input size {x.shape}")
         mean = sum_leading(rows, 1) / count
         xhat = rows - mean

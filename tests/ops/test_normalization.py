@@ -85,7 +85,7 @@ def test_batch_norm_float64_gradcheck_through_the_running_stats_update():
 
 
 def test_batch_norm_refuses_one_value_per_channel_when_training():
-    with pytest.raises(ValueError, match=r"batch_norm: expected more than 1 value per channel.*\(1, 3\)"):
+    with pytest.raises(ValueError, match=r"batch_norm: Expected more than 1 value per channel.*\(1, 3\)"):
         nn.BatchNorm1d(3)(mg.ones(1, 3))
     nn.BatchNorm1d(3).eval()(mg.ones(1, 3))                # eval uses the running stats: fine
 
