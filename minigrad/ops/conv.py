@@ -22,7 +22,7 @@ import numpy as np
 
 from minigrad.ops import conv_fast, workspace
 from minigrad.ops.base import Op, register
-from minigrad.ops.geometry import as_pair, check_window_fits, output_size, positive_pairs
+from minigrad.ops.geometry import as_pair, conv_geometry, conv_transpose_geometry
 
 
 def add_padding(images: np.ndarray, P) -> np.ndarray:
@@ -69,39 +69,6 @@ def flip_kernels(kernels: np.ndarray) -> np.ndarray:
     return kernels[::-1, ::-1].transpose(0, 1, 3, 2)
 
 
-def conv_geometry(x_shape: tuple, w_shape: tuple, stride, padding, dilation) -> tuple:
-    """Validate a conv2d call; return (S, pads, D, (OH, OW)), pads = ((top, bottom), (left, right)).
-
-    H_out = floor((H + 2P - D (K - 1) - 1) / S) + 1, PyTorch's rule (Eq. 2 when D = 1).
-    """
-    if len(x_shape) != 4 or len(w_shape) != 4:
-        raise ValueError(f"conv2d: expected input (N, H, W, C) and weight (KH, KW, C_in, C_out), "
-                         f"got input {x_shape} and weight {w_shape}")
-    N, H, W, C = x_shape
-    KH, KW, C_in, _ = w_shape
-    if C != C_in:
-        raise ValueError(f"conv2d: input has {C} channels but weight expects {C_in} "
-                         f"(input {x_shape}, weight {w_shape})")
-    S, D = positive_pairs("conv2d", stride=stride, dilation=dilation)
-    reach = (D[0] * (KH - 1) + 1, D[1] * (KW - 1) + 1)               # dilated kernel size
-    if padding == "valid":
-        pads = ((0, 0), (0, 0))
-    elif padding == "same":
-        if S != (1, 1):
-            raise ValueError(f"conv2d: padding='same' needs stride 1, got stride={stride}")
-        pads = tuple(((r - 1) // 2, r - 1 - (r - 1) // 2) for r in reach)
-    else:
-        P = as_pair("conv2d", "padding", padding)
-        if min(P) < 0:
-            raise ValueError(f"conv2d: padding must be non-negative, got {padding}")
-        pads = ((P[0], P[0]), (P[1], P[1]))
-    padded = (H + sum(pads[0]), W + sum(pads[1]))
-    check_window_fits("conv2d", reach, padded, f"input {x_shape}, weight {w_shape}, padding "
-                      f"{padding}", note=" (dilation included)")
-    out = tuple(output_size(x_shape[1 + a], w_shape[a], S[a], sum(pads[a]), D[a]) for a in range(2))
-    return S, pads, D, out
-
-
 def padded(x: np.ndarray, pads: tuple) -> np.ndarray:
     """``add_padding`` for pads ((top, bottom), (left, right)): pad by the larger of each pair,
     slice off the extra row or column ('same' with an even R pads one more at the bottom and
@@ -120,26 +87,37 @@ def dilate_kernels(w: np.ndarray, D: tuple) -> np.ndarray:
 
 
 def conv2d_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride=1,
-                     padding=0, dilation=1) -> np.ndarray:
-    """Seed Eq. 4: x (N,H,W,C), w (KH,KW,C,O), b (O,) -> y (N,OH,OW,O).
+                     padding=0, dilation=1, groups=1) -> np.ndarray:
+    """Seed Eq. 4: x (N,H,W,C), w (KH,KW,C/G,O), b (O,) -> y (N,OH,OW,O).
 
     y[n,p,q,o] = b[o] + sum_{c,i,j} w[i,j,c,o] x_pad[n, pS + iD, qS + jD, c].
     stride and dilation: an int or a pair; padding: an int, a pair, 'same' or 'valid'.
+    With ``groups`` G, group k's O/G filters see only its C/G input channels.
     """
-    S, pads, D, _ = conv_geometry(x.shape, w.shape, stride, padding, dilation)
+    S, pads, D, _ = conv_geometry(x.shape, w.shape, stride, padding, dilation, groups)
+    if groups > 1:                                  # each group is a conv of its own
+        bs = [None] * groups if b is None else np.split(b, groups)
+        return np.concatenate([conv2d_reference(xk, wk, bk, stride=stride, padding=padding,
+                                                dilation=dilation) for xk, wk, bk in
+                               zip(np.split(x, groups, 3), np.split(w, groups, 3), bs)], 3)
     xp = padded(x, pads)                            # x_pad: the zeros of the padding P
     y = convolve(dilate_kernels(w, D), xp, S)       # Eq. 1/4 with the dilated kernel (R taps)
     return y if b is None else y + b                # Eq. 4: + b[o]
 
 
 def conv2d_vjp_reference(g: np.ndarray, x: np.ndarray, w: np.ndarray, *, stride=1, padding=0,
-                         dilation=1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Seed Eq. 8-12: g = dL/dy (N,OH,OW,O) -> (gx (N,H,W,C), gw (KH,KW,C,O), gb (O,)).
+                         dilation=1, groups=1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seed Eq. 8-12: g = dL/dy (N,OH,OW,O) -> (gx (N,H,W,C), gw (KH,KW,C/G,O), gb (O,)).
 
     Arguments as ``conv2d_reference``. ``r`` = Hp - R - (OH - 1) S is the stride remainder:
     the last r rows (and columns) of x_pad, read by no window.
     """
-    S, pads, D, _ = conv_geometry(x.shape, w.shape, stride, padding, dilation)
+    S, pads, D, _ = conv_geometry(x.shape, w.shape, stride, padding, dilation, groups)
+    if groups > 1:                                  # each group's gradients on their own
+        parts = [conv2d_vjp_reference(gk, xk, wk, stride=stride, padding=padding,
+                                      dilation=dilation) for gk, xk, wk in
+                 zip(np.split(g, groups, 3), np.split(x, groups, 3), np.split(w, groups, 3))]
+        return tuple(np.concatenate(grads, axis) for grads, axis in zip(zip(*parts), (3, 3, 0)))
     xp = padded(x, pads)                            # x_pad (N,Hp,Wp,C)
     wd = dilate_kernels(w, D)                       # the dilated kernel (R,R,C,O)
     R = wd.shape[:2]
@@ -162,7 +140,7 @@ def conv2d_vjp_reference(g: np.ndarray, x: np.ndarray, w: np.ndarray, *, stride=
 
 @register("conv2d")
 class Conv2d(Op):
-    """x (N,H,W,C) * w (KH,KW,C,O) + b (O,) -> y (N,OH,OW,O). Seed Eq. (4), cross-correlation.
+    """x (N,H,W,C) * w (KH,KW,C/G,O) + b (O,) -> y (N,OH,OW,O). Seed Eq. (4), cross-correlation.
 
     Each quantity is the reference's, computed by the fast path (``conv_fast``) and tested
     against the reference on the whole geometry table:
@@ -176,31 +154,84 @@ class Conv2d(Op):
     - gx: ``conv2d_vjp_reference``'s gx (Eq. 11-12), computed by ``conv_fast.input_grad``:
       one product per kernel tap, added where the tap reaches.
 
+    With ``groups`` G > 1 the fast path runs on ``conv_fast.block_diagonal(w, G)``, the dense
+    kernel a grouped one acts as, and keeps the grouped entries of its gradient.
     ``saved`` holds the im2col matrix, taken from the workspace by the forward; ``release``
     gives it back once the engine is done with the node.
     """
 
     @staticmethod
-    def forward(x, w, b=None, *, stride=1, padding=0, dilation=1):
-        S, pads, D, out = conv_geometry(x.shape, w.shape, stride, padding, dilation)
+    def forward(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+        S, pads, D, out = conv_geometry(x.shape, w.shape, stride, padding, dilation, groups)
         if b is not None and b.shape != (w.shape[3],):
             raise ValueError(f"conv2d: bias must have shape ({w.shape[3]},), got {b.shape}")
-        y, cols = conv_fast.forward(x, w, b, S, pads, D, out)
-        return y, (cols, w, x.shape, S, pads, D, b is not None)
+        y, cols = conv_fast.forward(x, conv_fast.block_diagonal(w, groups), b, S, pads, D, out)
+        return y, (cols, w, x.shape, S, pads, D, groups, b is not None)
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
-        cols, w, x_shape, S, pads, D, has_bias = saved
+        cols, w, x_shape, S, pads, D, G, has_bias = saved
+        dense = conv_fast.block_diagonal(w, G)
         # y.sum().backward() sends a broadcast (stride-0) view: every product below would
         # copy it again, so make it contiguous once
         g = np.ascontiguousarray(g)
         gx = gw = gb = None
         if needs_input_grad[1] or (has_bias and needs_input_grad[2]):
-            gw, gb = conv_fast.weight_grad(cols, g, w.shape, has_bias)    # Eq. 8, 9-10
+            gw, gb = conv_fast.weight_grad(cols, g, dense.shape, has_bias)   # Eq. 8, 9-10
+            gw = conv_fast.diagonal_blocks(gw, G)
         if needs_input_grad[0]:
-            gx = conv_fast.input_grad(g, w, x_shape, S, pads, D)         # Eq. 11-12
+            gx = conv_fast.input_grad(g, dense, x_shape, S, pads, D)        # Eq. 11-12
         return (gx, gw, gb) if has_bias else (gx, gw)
 
     @staticmethod
     def release(saved):
         workspace.give_back(conv_fast.COLS_SITE, saved[0])
+
+
+@register("conv_transpose2d")
+class ConvTranspose2d(Op):
+    """x (N,H,W,C_in), w (KH,KW,C_out/G,C_in), b (C_out,) -> y (N,HY,WY,C_out): the adjoint
+    of conv2d, HY = (H - 1) S - 2P + D (K - 1) + output_padding + 1.
+
+    The weight is PyTorch's (C_in, C_out/G, KH, KW) transposed as conv2d's is, which makes
+    it conv2d's own weight read backwards: a conv2d with this w maps C_out channels to C_in,
+    and conv_transpose2d(x, w) is that conv2d's input gradient (Eq. 11-12) with x in the
+    place of g. So the op is written with conv2d's pieces, roles swapped:
+
+    - y:  conv2d's gx of x (Eq. 11-12), ``conv_fast.input_grad``, plus b.
+    - gx: conv2d's forward of g (Eq. 4), ``conv_fast.forward``: the input gradient of an
+      input gradient is the map itself.
+    - gw: conv2d's gw (Eq. 9-10) with g as the conv input and x as its output gradient,
+      ``conv_fast.weight_grad`` on the im2col rows that forward of g built.
+    - gb: the sum of g (Eq. 8).
+    """
+
+    @staticmethod
+    def forward(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        S, pads, D, y_shape = conv_transpose_geometry(x.shape, w.shape, stride, padding,
+                                                      output_padding, dilation, groups)
+        if b is not None and b.shape != (y_shape[3],):
+            raise ValueError(f"conv_transpose2d: bias must have shape ({y_shape[3]},), got "
+                             f"{b.shape}")
+        dense = conv_fast.block_diagonal(w, groups)
+        x_rows = np.ascontiguousarray(x, dtype=np.result_type(x, w))
+        y = conv_fast.input_grad(x_rows, dense, y_shape, S, pads, D)        # conv2d's gx
+        if b is not None:
+            y += b
+        return y, (x, w, S, pads, D, groups, b is not None)
+
+    @staticmethod
+    def vjp(g, saved, needs_input_grad):
+        x, w, S, pads, D, G, has_bias = saved
+        dense = conv_fast.block_diagonal(w, G)
+        g = np.ascontiguousarray(g)
+        # conv2d's forward of g over the windows of x's H x W positions (an output_padding of
+        # at least the stride leaves g room for more)
+        gx, cols = conv_fast.forward(g, dense, None, S, pads, D, x.shape[1:3])   # Eq. 4
+        gw = None
+        if needs_input_grad[1]:
+            dense_gw, _ = conv_fast.weight_grad(cols, x, dense.shape, has_bias=False)
+            gw = conv_fast.diagonal_blocks(dense_gw, G)                     # Eq. 9-10
+        workspace.give_back(conv_fast.COLS_SITE, cols)
+        gx = gx if needs_input_grad[0] else None
+        return (gx, gw, g.sum(axis=(0, 1, 2))) if has_bias else (gx, gw)    # gb: Eq. 8

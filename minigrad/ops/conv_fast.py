@@ -236,3 +236,31 @@ def input_grad_by_taps(g: np.ndarray, w: np.ndarray, gx: np.ndarray, S: tuple, p
     for a in range(S[0]):
         for b in range(S[1]):
             gx[:, a::S[0], b::S[1]] = phases.get((a, b), 0)    # 0: a phase no tap reaches
+
+
+def block_diagonal(w: np.ndarray, G: int) -> np.ndarray:
+    """A grouped kernel (KH,KW,C/G,O) as the dense (KH,KW,C,O) kernel it acts as: group k's
+    O/G filters see only input channels k*C/G to (k+1)*C/G; zeros elsewhere. ``w`` itself
+    when G = 1.
+
+    Every fast function above then serves grouped (and depthwise) convolutions unchanged,
+    at G times the multiply-adds of a per-group product: one code path for all groups.
+    """
+    if G == 1:
+        return w
+    KH, KW, Cg, O = w.shape
+    dense = np.zeros((KH, KW, G, Cg, G, O // G), dtype=w.dtype)
+    k = np.arange(G)
+    dense[:, :, k, :, k, :] = w.reshape(KH, KW, Cg, G, O // G).transpose(3, 0, 1, 2, 4)
+    return dense.reshape(KH, KW, G * Cg, O)
+
+
+def diagonal_blocks(dense: np.ndarray, G: int) -> np.ndarray:
+    """Adjoint of ``block_diagonal``: the gradient of a dense (KH,KW,C,O) kernel restricted
+    to the grouped kernel's entries (KH,KW,C/G,O)."""
+    if G == 1:
+        return dense
+    KH, KW, C, O = dense.shape
+    k = np.arange(G)
+    blocks = dense.reshape(KH, KW, G, C // G, G, O // G)[:, :, k, :, k, :]   # (G,KH,KW,C/G,O/G)
+    return blocks.transpose(1, 2, 3, 0, 4).reshape(KH, KW, C // G, O)

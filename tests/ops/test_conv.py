@@ -8,6 +8,7 @@ import torch
 
 import minigrad as mg
 import minigrad.functional as F
+from minigrad import nn
 from minigrad.ops.conv import (add_padding, conv2d_reference, conv2d_vjp_reference, convolve,
                                dilate, flip_kernels)
 from minigrad.ops.geometry import output_size
@@ -106,11 +107,12 @@ def test_input_gradient_in_blocks_of_images_matches_the_reference(monkeypatch, s
                                rtol=FAST_VS_REFERENCE_RTOL, atol=FAST_VS_REFERENCE_ATOL)
 
 
-def torch_conv2d_and_grads(x, w, b, g, stride, padding, dilation):
+def torch_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups=1):
     xt = torch.tensor(x).permute(0, 3, 1, 2).requires_grad_()
     wt = torch.tensor(w).permute(3, 2, 0, 1).requires_grad_()
     bt = torch.tensor(b).requires_grad_()
-    y = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding, dilation=dilation)
+    y = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding, dilation=dilation,
+                                   groups=groups)
     y.backward(torch.tensor(g).permute(0, 3, 1, 2))
     return (y.detach().permute(0, 2, 3, 1).numpy(), xt.grad.permute(0, 2, 3, 1).numpy(),
             wt.grad.permute(2, 3, 1, 0).numpy(), bt.grad.numpy())
@@ -144,6 +146,74 @@ def test_conv2d_backward_of_a_broadcast_gradient_matches_an_explicit_one() -> No
     _, gx, gw, _ = fast_conv2d_and_grads(x, w, b, np.ones_like(g), **geometry)
     np.testing.assert_allclose(xt.grad.numpy(), gx, rtol=FAST_VS_REFERENCE_RTOL)
     np.testing.assert_allclose(wt.grad.numpy(), gw, rtol=FAST_VS_REFERENCE_RTOL)
+
+
+# (N, H, W, C, O, kernel, stride, padding, dilation, groups)
+GROUPED = {
+    "groups2": (2, 6, 5, 4, 6, 3, 2, 1, 1, 2),
+    "depthwise": (2, 5, 6, 3, 3, 3, 1, "same", 1, 3),
+    "depthwise_multiplier2_dilated": (1, 7, 6, 2, 4, (2, 3), (1, 2), 1, 2, 2),
+    "groups2_8_channels_each": (1, 6, 5, 16, 4, 3, 2, 0, 1, 2),
+}
+
+
+def grouped_problem(N, H, W, C, O, kernel, stride, padding, dilation, groups):
+    x, w, b, g, geometry = make_problem(N, H, W, C, O, kernel, stride, padding, dilation)
+    return x, w[:, :, :C // groups], b, g, dict(geometry, groups=groups)
+
+
+@pytest.mark.parametrize("shape", GROUPED.values(), ids=GROUPED.keys())
+def test_grouped_fast_path_matches_the_reference_and_the_reference_matches_pytorch(shape) -> None:
+    x, w, b, g, geometry = grouped_problem(*shape)
+    reference = reference_conv2d_and_grads(x, w, b, g, **geometry)
+    for name, fast, ref, theirs in zip("y gx gw gb".split(), fast_conv2d_and_grads(x, w, b, g, **geometry),
+                                       reference, torch_conv2d_and_grads(x, w, b, g, **geometry)):
+        np.testing.assert_allclose(fast, ref, rtol=FAST_VS_REFERENCE_RTOL, atol=FAST_VS_REFERENCE_ATOL,
+                                   err_msg=name)
+        np.testing.assert_allclose(ref, theirs, rtol=REFERENCE_VS_TORCH_RTOL, atol=1e-12, err_msg=name)
+
+
+TRANSPOSE_OF = {k: GEOMETRY[k] for k in ("pad1", "stride_remainder", "9_channels_strided_phases",
+                                          "dilation2_stride2_remainder_8_channels", "pairs")}
+
+
+@pytest.mark.parametrize("shape", [*TRANSPOSE_OF.values(), *GROUPED.values()],
+                         ids=[*TRANSPOSE_OF.keys(), *GROUPED.keys()])
+def test_conv_transpose2d_is_the_input_gradient_of_conv2d_with_the_same_weight(shape) -> None:
+    x, w, b, g, geometry = grouped_problem(*shape) if len(shape) == 10 else make_problem(*shape)
+    if geometry["padding"] == "same":
+        geometry["padding"] = 1                                  # 3x3 'same' is padding 1
+    S = np.array(pair(geometry["stride"]))
+    H_x = np.array(x.shape[1:3])
+    # the stride remainder r: conv_transpose2d produces it as output_padding
+    K, D, P = np.array(w.shape[:2]), np.array(pair(geometry["dilation"])), np.array(pair(geometry["padding"]))
+    remainder = H_x + 2 * P - D * (K - 1) - 1 - (np.array(g.shape[1:3]) - 1) * S
+    y = F.conv_transpose2d(mg.tensor(g), mg.tensor(w), output_padding=tuple(int(r) for r in remainder),
+                           **geometry).numpy()
+    np.testing.assert_allclose(y, conv2d_vjp_reference(g, x, w, **geometry)[0],
+                               rtol=FAST_VS_REFERENCE_RTOL, atol=FAST_VS_REFERENCE_ATOL)
+
+
+def test_conv_transpose2d_backward_is_conv2d_forward_and_weight_gradient() -> None:
+    """Its VJP: gx = conv2d(g, w), gw = conv2d's weight gradient with g as the conv input."""
+    x, w, b, g, geometry = make_problem(*GEOMETRY["9_channels_strided_phases"])
+    gt, wt = mg.tensor(g, requires_grad=True), mg.tensor(w, requires_grad=True)
+    y = F.conv_transpose2d(gt, wt, output_padding=(0, 1), **geometry)  # x 7x6: remainders 0, 1
+    assert y.shape == x.shape
+    y.backward(x)
+    np.testing.assert_allclose(gt.grad.numpy(), conv2d_reference(x, w, **geometry),
+                               rtol=FAST_VS_REFERENCE_RTOL, atol=FAST_VS_REFERENCE_ATOL)
+    np.testing.assert_allclose(wt.grad.numpy(), conv2d_vjp_reference(g, x, w, **geometry)[1],
+                               rtol=FAST_VS_REFERENCE_RTOL, atol=FAST_VS_REFERENCE_ATOL)
+
+
+def test_empty_batch_gives_the_empty_result_as_pytorch() -> None:
+    x = mg.zeros(0, 5, 5, 3, requires_grad=True)
+    w = mg.randn(3, 3, 3, 4, requires_grad=True)
+    y = F.conv2d(x, w, padding=1)
+    y.sum().backward()
+    assert y.shape == (0, 5, 5, 4) and x.grad.shape == x.shape and not w.grad.numpy().any()
+    assert F.conv_transpose2d(mg.zeros(0, 2, 2, 4), w, stride=2).shape == (0, 5, 5, 3)
 
 
 def test_conv2d_stride_remainder_rows_get_zero_gradient() -> None:
@@ -219,6 +289,42 @@ def test_weight_only_backward_skips_the_input_gradient() -> None:
      r"padding must be non-negative"),
     (lambda: F.conv2d(mg.zeros(1, 4, 4, 1), mg.zeros(3, 3, 1, 2), padding="full"), TypeError,
      r"conv2d: padding must be an int or a pair"),
+    (lambda: F.conv2d(mg.zeros(28, 28, 3), mg.zeros(3, 3, 3, 4)), ValueError,
+     r"conv2d: .*got input \(28, 28, 3\).*the batch dimension is missing: for one image use x.unsqueeze\(0\)"),
+    (lambda: F.conv2d(mg.zeros(2, 5, 5, 3), mg.zeros(3, 3, 0, 4)), ValueError,
+     r"conv2d: input has 3 channels but weight expects 0"),
+    (lambda: F.conv2d(mg.zeros(2, 5, 5, 0), mg.zeros(3, 3, 0, 4)), ValueError,
+     r"conv2d: input \(2, 5, 5, 0\) and weight \(3, 3, 0, 4\) have 0 input channels"),
+    (lambda: F.conv2d(mg.zeros(2, 5, 5, 3), mg.zeros(3, 3, 3, 0)), ValueError,
+     r"conv2d: weight \(3, 3, 3, 0\) has 0 output channels"),
+    (lambda: F.conv2d(mg.zeros(1, 5, 5, 1), mg.zeros(0, 3, 1, 2)), ValueError,
+     r"conv2d: kernel size must be positive, got weight \(0, 3, 1, 2\)"),
+    (lambda: F.conv2d(mg.zeros(1, 8, 8, 5), mg.zeros(3, 3, 3, 4), groups=2), ValueError,
+     r"conv2d: input has 5 channels but weight expects 6 = groups 2 x 3"),
+    (lambda: F.conv2d(mg.zeros(1, 8, 8, 6), mg.zeros(3, 3, 3, 5), groups=2), ValueError,
+     r"conv2d: groups=2 must divide the weight's 5 output channels"),
+    (lambda: F.conv2d(mg.zeros(1, 8, 8, 6), mg.zeros(3, 3, 3, 4), groups=0), ValueError,
+     r"conv2d: groups must be a positive integer, got 0"),
+    (lambda: F.conv2d(mg.zeros(1, 8, 8, 6), mg.zeros(3, 3, 3, 4), groups=2.0), TypeError,
+     r"conv2d: groups must be an int, got 2.0"),
+    (lambda: F.conv_transpose2d(mg.zeros(1, 5, 5, 4), mg.zeros(3, 3, 3, 4), stride=2, output_padding=2),
+     ValueError, r"conv_transpose2d: output_padding must be smaller than either stride or dilation"),
+    (lambda: F.conv_transpose2d(mg.zeros(1, 5, 5, 4), mg.zeros(3, 3, 3, 4), output_padding=-1),
+     ValueError, r"conv_transpose2d: padding and output_padding must be non-negative"),
+    (lambda: F.conv_transpose2d(mg.zeros(1, 5, 5, 4), mg.zeros(3, 3, 3, 4), padding="same"), TypeError,
+     r"conv_transpose2d: padding must be an int or a pair of ints, got 'same'"),
+    (lambda: F.conv_transpose2d(mg.zeros(1, 2, 2, 4), mg.zeros(3, 3, 3, 4), padding=3), ValueError,
+     r"conv_transpose2d: output size -2x-2 is too small"),
+    (lambda: F.conv_transpose2d(mg.zeros(1, 5, 5, 5), mg.zeros(3, 3, 3, 4)), ValueError,
+     r"conv_transpose2d: input has 5 channels but weight expects 4"),
+    (lambda: F.conv_transpose2d(mg.zeros(1, 5, 5, 4), mg.zeros(3, 3, 3, 4), groups=3), ValueError,
+     r"conv_transpose2d: groups=3 must divide the 4 input channels"),
+    (lambda: F.conv_transpose2d(mg.zeros(1, 5, 5, 4), mg.zeros(3, 3, 0, 4)), ValueError,
+     r"conv_transpose2d: weight \(3, 3, 0, 4\) .* has 0 channels"),
+    (lambda: F.conv_transpose2d(mg.zeros(5, 5, 4), mg.zeros(3, 3, 2, 4)), ValueError,
+     r"conv_transpose2d: .*the batch dimension is missing"),
+    (lambda: F.conv_transpose2d(mg.zeros(1, 5, 5, 4), mg.zeros(3, 3, 2, 4), mg.zeros(4)), ValueError,
+     r"conv_transpose2d: bias must have shape \(2,\), got \(4,\)"),
 ])
 def test_conv2d_errors_name_the_function_and_shapes(make, error, message) -> None:
     with pytest.raises(error, match=message):
@@ -235,3 +341,52 @@ def test_worked_example_of_docs_conv_md() -> None:
     assert b.grad.tolist() == [10.0]
     np.testing.assert_array_equal(k.grad.numpy()[:, :, 0, 0], [[37, 47], [67, 77]])
     np.testing.assert_array_equal(x.grad.numpy()[0, :, :, 0], [[1, 2, 0], [3, 3, -2], [0, -3, -4]])
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: nn.Conv2d(3, 4, 0), ValueError, r"Conv2d: kernel_size must be positive, got kernel_size=0"),
+    (lambda: nn.Conv2d(3, 4, -1), ValueError, r"Conv2d: kernel_size must be positive, got kernel_size=-1"),
+    (lambda: nn.Conv2d(3, 4, 3, stride=0), ValueError, r"Conv2d: stride and dilation must be positive"),
+    (lambda: nn.Conv2d(3.5, 4, 3), TypeError, r"Conv2d: in_channels must be an int, got 3.5"),
+    (lambda: nn.Conv2d(3, 4, 3, groups=2), ValueError, r"Conv2d: in_channels must be divisible by groups"),
+    (lambda: nn.Conv2d(4, 3, 3, groups=2), ValueError, r"Conv2d: out_channels must be divisible by groups"),
+    (lambda: nn.Conv2d(4, 4, 3, groups=0), ValueError, r"Conv2d: groups must be a positive integer"),
+    (lambda: nn.Conv2d(3, 4, 3)(mg.zeros(28, 28, 3)), ValueError,
+     r"Conv2d: expected input \(N, H, W, C\) with 3 in the last dimension, got shape \(28, 28, 3\): "
+     r"the batch dimension is missing"),
+    (lambda: nn.ConvTranspose2d(4, 3, 3, groups=2), ValueError,
+     r"ConvTranspose2d: out_channels must be divisible by groups"),
+    (lambda: nn.ConvTranspose2d(4, 6, 3, padding="same"), TypeError,
+     r"ConvTranspose2d: padding must be an int or a pair of ints, got 'same'"),
+    (lambda: nn.ConvTranspose2d(4, 6, 0), ValueError, r"ConvTranspose2d: kernel_size must be positive"),
+])
+def test_conv_layers_refuse_bad_arguments(make, error, message) -> None:
+    with pytest.raises(error, match=message):
+        make()
+
+
+@pytest.mark.parametrize("layer, torch_layer, to_torch", [
+    (lambda: nn.Conv2d(4, 6, (3, 2), stride=2, padding=1, groups=2),
+     lambda: torch.nn.Conv2d(4, 6, (3, 2), stride=2, padding=1, groups=2), (3, 2, 0, 1)),
+    (lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2, dilation=1),
+     lambda: torch.nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), (3, 2, 0, 1)),
+    (lambda: nn.ConvTranspose2d(3, 5, 2, bias=False, dilation=2),
+     lambda: torch.nn.ConvTranspose2d(3, 5, 2, bias=False, dilation=2), (3, 2, 0, 1)),
+])
+def test_conv_layers_have_pytorch_shapes_init_repr_and_outputs(layer, torch_layer, to_torch) -> None:
+    mg.manual_seed(0)
+    ours, theirs = layer(), torch_layer()
+    assert ours.weight.shape == tuple(theirs.weight.permute(2, 3, 1, 0).shape)
+    assert repr(ours) == repr(theirs)
+    bound = 1 / np.sqrt(np.prod(ours.weight.shape[:3]))             # PyTorch's 1/sqrt(fan_in)
+    for ours_p, theirs_p in [(ours.weight, theirs.weight), (ours.bias, theirs.bias)]:
+        if theirs_p is not None:
+            assert np.abs(ours_p.numpy()).max() <= bound
+            assert np.abs(theirs_p.detach().numpy()).max() <= bound
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.weight.numpy()).permute(*to_torch))
+        if theirs.bias is not None:
+            theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
+    x = np.random.default_rng(0).standard_normal((2, 5, 6, ours.in_channels)).astype(np.float32)
+    expected = theirs(torch.tensor(x).permute(0, 3, 1, 2)).detach().permute(0, 2, 3, 1).numpy()
+    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), expected, rtol=1e-5, atol=1e-6)
