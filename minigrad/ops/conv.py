@@ -8,13 +8,14 @@ Read top to bottom:
 2. ``conv2d_reference`` and ``conv2d_vjp_reference``: the forward (Eq. 4) and its three
    gradients (Eq. 8, 9-10, 11-12) composed line by line from those helpers. They are slow and
    exact; the tests hold the fast path to them.
-3. The registered ``Conv2d`` op, which computes the same quantities with strided views and
-   BLAS products (``minigrad/ops/conv_fast.py``, ``docs/conv.md``).
+3. The registered ops: ``Conv2d``, which computes the same quantities with strided views and
+   BLAS products (``minigrad/ops/conv_fast.py``, ``docs/conv.md``), and ``ConvTranspose2d``,
+   conv2d's adjoint, written with conv2d's own pieces in swapped roles.
 
 Letters: S the stride, P the padding, D the kernel dilation, K the kernel size and
 R = D (K - 1) + 1 the dilated kernel's size. Two different zero insertions appear: the
 kernel dilation inserts D - 1 zeros between kernel taps (forward), and the backward inserts
-S - 1 zeros between output-gradient values (the seed calls both "dilate").
+S - 1 zeros between output-gradient values; the seed's ``dilate`` does both.
 """
 from __future__ import annotations
 
