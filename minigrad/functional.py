@@ -15,15 +15,33 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-           dilation=1) -> Tensor:
-    """x (N,H,W,C), weight (KH,KW,C,O), bias (O,) -> (N,OH,OW,O).
+           dilation=1, groups: int = 1) -> Tensor:
+    """x (N,H,W,C), weight (KH,KW,C/groups,O), bias (O,) -> (N,OH,OW,O).
 
     ``padding``: an int, a pair, ``'valid'`` (0) or ``'same'`` (output size = input size,
-    stride 1). OH = floor((H + 2P - D(KH - 1) - 1) / S) + 1.
+    stride 1). OH = floor((H + 2P - D(KH - 1) - 1) / S) + 1. With ``groups`` G the channels
+    split into G groups, each convolved with its own O/G filters (G = C: depthwise).
     """
     inputs = (x, weight) if bias is None else (x, weight, bias)
     linalg.check_same_dtype("conv2d", input=_array(x), weight=_array(weight), bias=_array(bias))
-    return conv.Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation)
+    return conv.Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation,
+                             groups=groups)
+
+
+def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """x (N,H,W,C_in), weight (KH,KW,C_out/groups,C_in), bias (C_out,) -> (N,HY,WY,C_out).
+
+    HY = (H - 1) S - 2P + D (KH - 1) + output_padding + 1. The weight is PyTorch's
+    (C_in, C_out/groups, KH, KW) transposed as conv2d's is: conv_transpose2d(g, w) is the
+    input gradient of conv2d(x, w) (same w, same stride/padding/dilation/groups).
+    """
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    linalg.check_same_dtype("conv_transpose2d", input=_array(x), weight=_array(weight),
+                            bias=_array(bias))
+    return conv.ConvTranspose2d.apply(*inputs, stride=stride, padding=padding,
+                                      output_padding=output_padding, groups=groups,
+                                      dilation=dilation)
 
 
 def _array(x) -> np.ndarray | None:

@@ -8,6 +8,7 @@ from minigrad.nn.activation import (CELU, ELU, GELU, SELU, Hardsigmoid, Hardswis
 from minigrad.nn.containers import ModuleDict, ModuleList
 from minigrad.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss,
                               NLLLoss, SmoothL1Loss)
+from minigrad.nn.layers import ConvTranspose2d
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.summary import summary
 
@@ -18,4 +19,5 @@ __all__ = [
     "BatchNorm1d", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "summary", "init", "utils", "functional",
     "GELU", "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid",
     "LogSigmoid", "Softsign", "ModuleList", "ModuleDict", "NLLLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
+    "ConvTranspose2d",
 ]

@@ -10,7 +10,7 @@ from minigrad.creation import ones, zeros
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
 from minigrad.ops import pool
-from minigrad.ops.geometry import as_pair
+from minigrad.ops.geometry import as_pair, check_groups, positive_pairs
 from minigrad.tensor import Tensor
 
 
@@ -58,26 +58,34 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class Conv2d(Module):
-    """NHWC convolution; weight (KH, KW, in_channels, out_channels)."""
+class _ConvLayer(Module):
+    """What Conv2d and ConvTranspose2d share: PyTorch's argument checks, the input check, the repr."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, bias: bool = True) -> None:
-        super().__init__()
+    def _set_arguments(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                       groups) -> None:
+        layer = type(self).__name__
+        for what, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{layer}: {what} must be an int, got {value!r}")
         if in_channels <= 0 or out_channels <= 0:
-            raise ValueError(f"Conv2d: channels must be positive, got ({in_channels}, {out_channels})")
+            raise ValueError(f"{layer}: channels must be positive, got ({in_channels}, {out_channels})")
+        self.groups = check_groups(layer, groups)
+        for what, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if value % self.groups:
+                raise ValueError(f"{layer}: {what} must be divisible by groups, got {what}="
+                                 f"{value}, groups={self.groups}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = as_pair("Conv2d", "kernel_size", kernel_size)
-        self.stride = as_pair("Conv2d", "stride", stride)
-        self.padding = padding if isinstance(padding, str) else as_pair("Conv2d", "padding", padding)
-        self.dilation = as_pair("Conv2d", "dilation", dilation)
-        self.weight = Parameter(zeros(*self.kernel_size, in_channels, out_channels))
-        self.bias = Parameter(zeros(out_channels)) if bias else None
-        _reset_like_pytorch(self.weight, self.bias)
+        self.kernel_size, = positive_pairs(layer, kernel_size=kernel_size)
+        self.stride, self.dilation = positive_pairs(layer, stride=stride, dilation=dilation)
+        self.padding = padding if isinstance(padding, str) else as_pair(layer, "padding", padding)
 
-    def forward(self, x: Tensor) -> Tensor:
-        _check_input("Conv2d", x, 4, self.in_channels, "(N, H, W, C)")
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+    def _check(self, x: Tensor) -> None:
+        layer = type(self).__name__
+        if x.ndim == 3:
+            raise ValueError(f"{layer}: expected input (N, H, W, C) with {self.in_channels} in the "
+                             f"last dimension, got shape {x.shape}: the batch dimension is "
+                             f"missing (for one image use x.unsqueeze(0))")
+        _check_input(layer, x, 4, self.in_channels, "(N, H, W, C)")
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -86,7 +94,49 @@ class Conv2d(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1, 1):
             text += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", (0, 0)) != (0, 0):
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
         return text + ("" if self.bias is not None else ", bias=False")
+
+
+class Conv2d(_ConvLayer):
+    """NHWC convolution; weight (KH, KW, in_channels/groups, out_channels)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True) -> None:
+        super().__init__()
+        self._set_arguments(in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
+        self.weight = Parameter(zeros(*self.kernel_size, in_channels // self.groups, out_channels))
+        self.bias = Parameter(zeros(out_channels)) if bias else None
+        _reset_like_pytorch(self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+
+class ConvTranspose2d(_ConvLayer):
+    """NHWC transposed convolution, the adjoint of Conv2d; weight (KH, KW,
+    out_channels/groups, in_channels): PyTorch's (in, out/groups, KH, KW) transposed as
+    Conv2d's is. Default init as PyTorch (fan_in = out_channels/groups * KH * KW)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1) -> None:
+        super().__init__()
+        self._set_arguments(in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
+        self.padding = as_pair("ConvTranspose2d", "padding", padding)
+        self.output_padding = as_pair("ConvTranspose2d", "output_padding", output_padding)
+        self.weight = Parameter(zeros(*self.kernel_size, out_channels // self.groups, in_channels))
+        self.bias = Parameter(zeros(out_channels)) if bias else None
+        _reset_like_pytorch(self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
 
 
 class _Pool(Module):

@@ -1,48 +1,67 @@
-"""2-D convolution in NHWC: the seed's array helpers and the registered ``conv2d`` op.
+"""2-D convolution in NHWC: the seed's helpers, the reference conv built from them, the op.
 
-The helpers keep the seed's signatures (``seeds/000``, Part 1-2) and are the readable
-reference: ``add_padding`` (P zeros on every side), ``convolve`` (Eq. 1, plain loops over
-output pixels), ``dilate`` (Eq. 6-7) and ``flip_kernels`` (Eq. 11). ``Conv2d`` computes the
-same quantities with strided views and one BLAS product each (see ``docs/conv.md``).
+Read top to bottom:
+
+1. The seed's array helpers (``seeds/000``, Part 1-2), with its signatures: ``add_padding``
+   (P zeros on every side), ``convolve`` (Eq. 1, a plain loop over output pixels),
+   ``dilate`` (Eq. 6-7, zero insertion) and ``flip_kernels`` (Eq. 11).
+2. ``conv2d_reference`` and ``conv2d_vjp_reference``: the forward (Eq. 4) and its three
+   gradients (Eq. 8, 9-10, 11-12) composed line by line from those helpers. They are slow and
+   exact; the tests hold the fast path to them.
+3. The registered ops: ``Conv2d``, which computes the same quantities with strided views and
+   BLAS products (``minigrad/ops/conv_fast.py``, ``docs/conv.md``), and ``ConvTranspose2d``,
+   conv2d's adjoint, written with conv2d's own pieces in swapped roles.
+
+Letters: S the stride, P the padding, D the kernel dilation, K the kernel size and
+R = D (K - 1) + 1 the dilated kernel's size. Two different zero insertions appear: the
+kernel dilation inserts D - 1 zeros between kernel taps (forward), and the backward inserts
+S - 1 zeros between output-gradient values; the seed's ``dilate`` does both.
 """
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
+from minigrad.ops import conv_fast, workspace
 from minigrad.ops.base import Op, register
-from minigrad.ops import parallel, workspace
-from minigrad.ops.geometry import (as_pair, check_window_fits, crop, offset_slab, output_size,
-                                   pad_images, positive_pairs)
+from minigrad.ops.geometry import as_pair, conv_geometry, conv_transpose_geometry
 
 
-def add_padding(images: np.ndarray, P: int) -> np.ndarray:
-    """images (B,h,w,F) -> (B,h+2P,w+2P,F) with P zeros on each side of h and w."""
-    return np.pad(images, ((0, 0), (P, P), (P, P), (0, 0)))
+def add_padding(images: np.ndarray, P) -> np.ndarray:
+    """images (B,h,w,F) -> (B,h+2P,w+2P,F) with P zeros on each side of h and w.
+
+    P is an int (the seed's) or a pair (P_h, P_w).
+    """
+    Ph, Pw = as_pair("add_padding", "P", P)
+    return np.pad(images, ((0, 0), (Ph, Ph), (Pw, Pw), (0, 0)))
 
 
-def convolve(kernels: np.ndarray, images: np.ndarray, S: int) -> np.ndarray:
+def convolve(kernels: np.ndarray, images: np.ndarray, S) -> np.ndarray:
     """Eq. (1): z[p,q,o] = sum_{c,i,j} k[i,j,c,o] x[pS+i, qS+j, c]. No padding inside.
 
-    kernels (K,K,F_in,F_out), images (B,h,w,F_in) -> (B,(h-K)//S+1,(w-K)//S+1,F_out).
-    The reference implementation: a loop over output pixels, kept simple on purpose.
+    kernels (KH,KW,F_in,F_out), images (B,h,w,F_in) -> (B,(h-KH)//S+1,(w-KW)//S+1,F_out);
+    S an int (the seed's) or a pair. A loop over output pixels, kept simple on purpose.
     """
     KH, KW, _, F_out = kernels.shape
     B, h, w, _ = images.shape
-    h_out, w_out = (h - KH) // S + 1, (w - KW) // S + 1
+    Sh, Sw = as_pair("convolve", "S", S)
+    h_out, w_out = (h - KH) // Sh + 1, (w - KW) // Sw + 1
     z = np.zeros((B, h_out, w_out, F_out), dtype=np.result_type(kernels, images))
     for p in range(h_out):
         for q in range(w_out):
-            patch = images[:, p * S:p * S + KH, q * S:q * S + KW, :]       # (B,K,K,F_in)
+            patch = images[:, p * Sh:p * Sh + KH, q * Sw:q * Sw + KW, :]   # (B,KH,KW,F_in)
             z[:, p, q, :] = np.tensordot(patch, kernels, axes=3)
     return z
 
 
-def dilate(images: np.ndarray, D: int) -> np.ndarray:
-    """Eq. (6-7): insert D-1 zeros between neighbouring pixels. (B,h,w,F) -> (B,(h-1)D+1,(w-1)D+1,F)."""
+def dilate(images: np.ndarray, D) -> np.ndarray:
+    """Eq. (6-7): insert D-1 zeros between neighbouring pixels; D an int or a pair.
+
+    (B,h,w,F) -> (B,(h-1)D+1,(w-1)D+1,F).
+    """
     B, h, w, F = images.shape
-    dilated = np.zeros((B, (h - 1) * D + 1, (w - 1) * D + 1, F), dtype=images.dtype)
-    dilated[:, ::D, ::D, :] = images
+    Dh, Dw = as_pair("dilate", "D", D)
+    dilated = np.zeros((B, (h - 1) * Dh + 1, (w - 1) * Dw + 1, F), dtype=images.dtype)
+    dilated[:, ::Dh, ::Dw, :] = images
     return dilated
 
 
@@ -51,231 +70,169 @@ def flip_kernels(kernels: np.ndarray) -> np.ndarray:
     return kernels[::-1, ::-1].transpose(0, 1, 3, 2)
 
 
-def conv_geometry(x_shape: tuple, w_shape: tuple, stride, padding, dilation) -> tuple:
-    """Validate a conv2d call; return (S, pads, D, (OH, OW)), pads = ((top, bottom), (left, right)).
+def padded(x: np.ndarray, pads: tuple) -> np.ndarray:
+    """``add_padding`` for pads ((top, bottom), (left, right)): pad by the larger of each pair,
+    slice off the extra row or column ('same' with an even R pads one more at the bottom and
+    right, as PyTorch)."""
+    (top, bottom), (left, right) = pads
+    P = (max(top, bottom), max(left, right))
+    xp = add_padding(x, P)
+    return xp[:, P[0] - top:xp.shape[1] - P[0] + bottom, P[1] - left:xp.shape[2] - P[1] + right]
 
-    H_out = floor((H + 2P - D (K - 1) - 1) / S) + 1, PyTorch's rule (Eq. 2 when D = 1).
+
+def dilate_kernels(w: np.ndarray, D: tuple) -> np.ndarray:
+    """The kernel dilation D as zero insertion: ``dilate`` on w (K,K,C,O) seen as C images of
+    O channels -> (R,R,C,O), R = D (K - 1) + 1. A conv with w and dilation D is a conv with
+    this kernel and dilation 1."""
+    return dilate(w.transpose(2, 0, 1, 3), D).transpose(1, 2, 0, 3)
+
+
+def conv2d_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, stride=1,
+                     padding=0, dilation=1, groups=1) -> np.ndarray:
+    """Seed Eq. 4: x (N,H,W,C), w (KH,KW,C/G,O), b (O,) -> y (N,OH,OW,O).
+
+    y[n,p,q,o] = b[o] + sum_{c,i,j} w[i,j,c,o] x_pad[n, pS + iD, qS + jD, c].
+    stride and dilation: an int or a pair; padding: an int, a pair, 'same' or 'valid'.
+    With ``groups`` G, group k's O/G filters see only its C/G input channels.
     """
-    if len(x_shape) != 4 or len(w_shape) != 4:
-        raise ValueError(f"conv2d: expected input (N, H, W, C) and weight (KH, KW, C_in, C_out), "
-                         f"got input {x_shape} and weight {w_shape}")
-    N, H, W, C = x_shape
-    KH, KW, C_in, _ = w_shape
-    if C != C_in:
-        raise ValueError(f"conv2d: input has {C} channels but weight expects {C_in} "
-                         f"(input {x_shape}, weight {w_shape})")
-    S, D = positive_pairs("conv2d", stride=stride, dilation=dilation)
-    reach = (D[0] * (KH - 1) + 1, D[1] * (KW - 1) + 1)               # dilated kernel size
-    if padding == "valid":
-        pads = ((0, 0), (0, 0))
-    elif padding == "same":
-        if S != (1, 1):
-            raise ValueError(f"conv2d: padding='same' needs stride 1, got stride={stride}")
-        pads = tuple(((r - 1) // 2, r - 1 - (r - 1) // 2) for r in reach)
-    else:
-        P = as_pair("conv2d", "padding", padding)
-        if min(P) < 0:
-            raise ValueError(f"conv2d: padding must be non-negative, got {padding}")
-        pads = ((P[0], P[0]), (P[1], P[1]))
-    padded = (H + sum(pads[0]), W + sum(pads[1]))
-    check_window_fits("conv2d", reach, padded, f"input {x_shape}, weight {w_shape}, padding "
-                      f"{padding}", note=" (dilation included)")
-    out = tuple(output_size(x_shape[1 + a], w_shape[a], S[a], sum(pads[a]), D[a]) for a in range(2))
-    return S, pads, D, out
+    S, pads, D, _ = conv_geometry(x.shape, w.shape, stride, padding, dilation, groups)
+    if groups > 1:                                  # each group is a conv of its own
+        bs = [None] * groups if b is None else np.split(b, groups)
+        return np.concatenate([conv2d_reference(xk, wk, bk, stride=stride, padding=padding,
+                                                dilation=dilation) for xk, wk, bk in
+                               zip(np.split(x, groups, 3), np.split(w, groups, 3), bs)], 3)
+    xp = padded(x, pads)                            # x_pad: the zeros of the padding P
+    y = convolve(dilate_kernels(w, D), xp, S)       # Eq. 1/4 with the dilated kernel (R taps)
+    return y if b is None else y + b                # Eq. 4: + b[o]
 
 
-def windows(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple) -> np.ndarray:
-    """Read-only strided view (N,OH,OW,KH,KW,C): windows[n,p,q,i,j] = xp[n, pS+iD, qS+jD]."""
-    sN, sH, sW, sC = xp.strides
-    shape = (xp.shape[0], out[0], out[1], kernel[0], kernel[1], xp.shape[3])
-    strides = (sN, sH * S[0], sW * S[1], sH * D[0], sW * D[1], sC)
-    return as_strided(xp, shape, strides, writeable=False)
+def conv2d_vjp_reference(g: np.ndarray, x: np.ndarray, w: np.ndarray, *, stride=1, padding=0,
+                         dilation=1, groups=1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seed Eq. 8-12: g = dL/dy (N,OH,OW,O) -> (gx (N,H,W,C), gw (KH,KW,C/G,O), gb (O,)).
 
-
-def im2col(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple,
-           ones_column: bool) -> np.ndarray:
-    """xp (N,Hp,Wp,C) -> cols (N*OH*OW, KH*KW*C [+ 1]): one row per window, flattened.
-
-    With ``ones_column`` every row ends in a 1, so a bias is just the last row of the weight
-    matrix (the weight of a constant input), and the forward needs no separate ``y += b``.
+    Arguments as ``conv2d_reference``. ``r`` = Hp - R - (OH - 1) S is the stride remainder:
+    the last r rows (and columns) of x_pad, read by no window.
     """
-    win = windows(xp, kernel, S, D, out)
-    width = kernel[0] * kernel[1] * xp.shape[3]
-    cols = workspace.reusable_empty("conv2d.cols", (win.shape[0] * out[0] * out[1],
-                                                    width + ones_column), xp.dtype)
-    parallel.copy(win, out=cols[:, :width].reshape(win.shape))      # a view into cols
-    if ones_column:
-        cols[:, width] = 1
-    return cols
-
-
-def scatter_windows(patches: np.ndarray, out: np.ndarray, S: tuple, D: tuple) -> np.ndarray:
-    """Adjoint of ``windows``: zero ``out`` (N,Hp,Wp,C), then add patches (N,OH,OW,KH,KW,C)
-    back at their input positions. Returns ``out``.
-
-    A loop over the KH*KW kernel offsets; each adds a whole (N,OH,OW,C) slab. Positions no
-    window reached (the stride remainder) stay zero. Batch slices run in parallel.
-    """
-    N, OH, OW, KH, KW, C = patches.shape
-
-    def scatter(batch: slice) -> None:
-        target, source = out[batch], patches[batch]
-        target[...] = 0
-        for i in range(KH):
-            for j in range(KW):
-                target[offset_slab(i, j, S, D, (OH, OW))] += source[:, :, :, i, j, :]
-    parallel.over_batch(scatter, N, patches.size)
-    return out
-
-
-def tap_reach(offset: int, S: int, out: int, length: int):
-    """One axis of a kernel tap: which outputs reach the unpadded input, and where.
-
-    Output p of the tap lands on input position p*S + offset (``offset`` = i*D - pad). The
-    positions a + S*u form phase a (a = offset mod S, of ``phase_length`` positions); output
-    p lands on u = p + offset div S. Returns (a, outputs slice, phase slice, phase_length),
-    keeping only outputs that land inside [0, length); None when none do.
-    """
-    a, shift = offset % S, offset // S
-    phase_length = -(-(length - a) // S)
-    lo, hi = max(0, -shift), min(out, phase_length - shift)
-    if lo >= hi:
-        return None
-    return a, slice(lo, hi), slice(lo + shift, hi + shift), phase_length
-
-
-def covers(reach: tuple, out: int) -> bool:
-    """Whether a ``tap_reach`` result maps all ``out`` outputs onto its whole phase."""
-    return reach[1] == slice(0, out) and reach[2] == slice(0, reach[3])
-
-
-BLOCK_BYTES = 1 << 20     # output gradient per block of images: about one core's L2 cache
-
-
-def input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, S: tuple, pads: tuple,
-               D: tuple) -> np.ndarray:
-    """Eq. 11-12 without the zeros: g (N,OH,OW,O), w (KH,KW,C,O) -> dL/dx (x_shape).
-
-    Runs ``input_grad_block`` on blocks of images whose output gradient is about
-    ``BLOCK_BYTES``, so that each block stays in cache while all its taps read it (on a
-    64x32x32x32 -> 64 batch, 20% faster than one pass over the whole batch per tap).
-    """
-    gx = np.empty(x_shape, dtype=g.dtype)
-    per_image = g.nbytes // max(1, g.shape[0])
-    images = max(1, BLOCK_BYTES // max(1, per_image))
-    for start in range(0, g.shape[0], images):
-        block = slice(start, start + images)
-        input_grad_block(g[block], w, gx[block], S, pads, D)
-    return gx
-
-
-def input_grad_block(g: np.ndarray, w: np.ndarray, gx: np.ndarray, S: tuple, pads: tuple,
-                     D: tuple) -> None:
-    """Write dL/dx for images g (N,OH,OW,O), w (KH,KW,C,O) into gx (N,H,W,C).
-
-    Tap (i, j) sends g[n,p,q] @ w[i,j].T to padded position (pS+iD, qS+jD). With many input
-    channels, one small BLAS product per tap is added into the block of the input it reaches,
-    the padding cropped on the way (``tap_reach``). With a stride those positions are
-    strided, so the input is first split into S*S phases (positions a + S*u, b + S*v): a tap
-    reaches a contiguous block of one phase, and the phases are interleaved at the end. A tap
-    that covers its whole phase (the centre tap of a 'same' convolution) writes it first,
-    so that phase needs no zeros. With few channels (C < 8) the rows are too short for that
-    to pay: every tap's product is made in one BLAS call, ``scatter_windows`` adds them into
-    the padded input, and the padding is cropped.
-    """
-    N, OH, OW, O = g.shape
-    KH, KW, C, _ = w.shape
-    g2 = g.reshape(-1, O)
-    if C < 8:
-        patches = (g2 @ w.reshape(-1, O).T).reshape(N, OH, OW, KH, KW, C)
-        if pads == ((0, 0), (0, 0)):
-            scatter_windows(patches, gx, S, D)
-        else:
-            padded_shape = (N, gx.shape[1] + sum(pads[0]), gx.shape[2] + sum(pads[1]), C)
-            gx[...] = crop(scatter_windows(patches, np.empty(padded_shape, g.dtype), S, D), pads)
-        return
-    taps = []
-    for i in range(KH):
-        rows = tap_reach(i * D[0] - pads[0][0], S[0], OH, gx.shape[1])
-        for j in range(KW):
-            cols = tap_reach(j * D[1] - pads[1][0], S[1], OW, gx.shape[2])
-            if rows and cols:
-                covers_phase = covers(rows, OH) and covers(cols, OW)
-                taps.append((not covers_phase, i, j, rows, cols))
-    taps.sort(key=lambda tap: tap[0])                 # taps covering a whole phase first
-    strided = S != (1, 1)
-    phases, product = {}, None
-    for partial, i, j, (a, outs_p, u, rows_a), (b, outs_q, v, cols_b) in taps:
-        if (a, b) not in phases:
-            # without a stride the one phase is gx itself
-            phase = np.empty((N, rows_a, cols_b, C), g.dtype) if strided else gx
-            phases[a, b] = phase
-            if not partial:
-                np.matmul(g2, w[i, j].T, out=phase.reshape(-1, C))
-                continue
-            phase[...] = 0
-        if product is None:
-            product = np.empty((g2.shape[0], C), g.dtype)
-        np.matmul(g2, w[i, j].T, out=product)
-        phases[a, b][:, u, v] += product.reshape(N, OH, OW, C)[:, outs_p, outs_q]
-    if not strided:
-        if not phases:
-            gx[...] = 0                               # no tap reaches the input
-        return
-    for a in range(S[0]):
-        for b in range(S[1]):
-            gx[:, a::S[0], b::S[1]] = phases.get((a, b), 0)    # 0: a phase no tap reaches
-
-
-def weights_gradient(cols: np.ndarray, g2: np.ndarray) -> np.ndarray:
-    """cols (M, KK), g2 (M, O) -> cols.T @ g2 (KK, O), the product ordered for OpenBLAS.
-
-    Measured here: with narrow cols (KK < 2*O, e.g. a first layer on 1 or 3 channels) the
-    transposed product (g2.T @ cols).T is up to 1.5x faster; otherwise cols.T @ g2 is.
-    """
-    if cols.shape[1] < 2 * g2.shape[1]:
-        return (g2.T @ cols).T
-    return cols.T @ g2
+    S, pads, D, _ = conv_geometry(x.shape, w.shape, stride, padding, dilation, groups)
+    if groups > 1:                                  # each group's gradients on their own
+        parts = [conv2d_vjp_reference(gk, xk, wk, stride=stride, padding=padding,
+                                      dilation=dilation) for gk, xk, wk in
+                 zip(np.split(g, groups, 3), np.split(x, groups, 3), np.split(w, groups, 3))]
+        return tuple(np.concatenate(grads, axis) for grads, axis in zip(zip(*parts), (3, 3, 0)))
+    xp = padded(x, pads)                            # x_pad (N,Hp,Wp,C)
+    wd = dilate_kernels(w, D)                       # the dilated kernel (R,R,C,O)
+    R = wd.shape[:2]
+    gb = g.sum(axis=(0, 1, 2))                      # Eq. 8: dL/db[o] = sum_{n,p,q} g[n,p,q,o]
+    gd = dilate(g, S)                               # Eq. 10: S-1 zeros inserted (by the stride)
+    # Eq. 9: dL/dwd[i,j,c,o] = sum_{n,s,t} gd[n,s-i,t-j,o] x_pad[n,s,t,c], a correlation with
+    # the batch as the summed channel: gd as kernels (Hd,Wd,N,O), x_pad as images (C,Hp,Wp,N)
+    gwd = convolve(gd.transpose(1, 2, 0, 3), xp.transpose(3, 1, 2, 0), 1)   # (C,R+r,R+r,O)
+    # Eq. 9: of the R+r taps keep the R of the dilated kernel (the r remainder rows were read
+    # by no window), and of those every D-th: the K taps of w
+    gw = gwd.transpose(1, 2, 0, 3)[:R[0]:D[0], :R[1]:D[1]]
+    gamma = add_padding(gd, (R[0] - 1, R[1] - 1))   # Eq. 12's gamma: gd padded by R-1 = D(K-1)
+    gxp_read = convolve(flip_kernels(wd), gamma, 1)  # Eq. 11-12: (N,Hp-r,Wp-r,C)
+    gxp = np.zeros_like(xp, dtype=gxp_read.dtype)    # Eq. 12 on x_pad: the r remainder rows
+    gxp[:, :gxp_read.shape[1], :gxp_read.shape[2]] = gxp_read     # and columns get zero
+    (top, _), (left, _) = pads
+    gx = gxp[:, top:top + x.shape[1], left:left + x.shape[2]]    # the padding cropped
+    return gx, gw, gb
 
 
 @register("conv2d")
 class Conv2d(Op):
-    """x (N,H,W,C) * w (KH,KW,C,O) + b (O,) -> y (N,OH,OW,O). Seed Eq. (4), cross-correlation.
+    """x (N,H,W,C) * w (KH,KW,C/G,O) + b (O,) -> y (N,OH,OW,O). Seed Eq. (4), cross-correlation.
 
-    forward: the padded input's windows become the rows of one matrix (im2col), ended by a
-    column of ones when there is a bias, and y = cols @ [w.reshape(KH*KW*C, O); b] is a
-    single BLAS product.
+    Each quantity is the reference's, computed by the fast path (``conv_fast``) and tested
+    against the reference on the whole geometry table:
+
+    - y:  ``conv2d_reference`` (Eq. 4), computed by ``conv_fast.forward``: im2col, then one
+      BLAS product with [w; b].
+    - gb: ``conv2d_vjp_reference``'s gb (Eq. 8), computed by ``conv_fast.weight_grad``: the
+      ones column's row of the weight product.
+    - gw: ``conv2d_vjp_reference``'s gw (Eq. 9-10), computed by ``conv_fast.weight_grad``:
+      the im2col rows times g.
+    - gx: ``conv2d_vjp_reference``'s gx (Eq. 11-12), computed by ``conv_fast.input_grad``:
+      one product per kernel tap, added where the tap reaches.
+
+    With ``groups`` G > 1 the fast path runs on ``conv_fast.block_diagonal(w, G)``, the dense
+    kernel a grouped one acts as, and keeps the grouped entries of its gradient.
+    ``saved`` holds the im2col matrix, taken from the workspace by the forward; ``release``
+    gives it back once the engine is done with the node.
     """
 
     @staticmethod
-    def forward(x, w, b=None, *, stride=1, padding=0, dilation=1):
-        S, pads, D, out = conv_geometry(x.shape, w.shape, stride, padding, dilation)
-        KH, KW, C, O = w.shape
-        if b is not None and b.shape != (O,):
-            raise ValueError(f"conv2d: bias must have shape ({O},), got {b.shape}")
-        xp = pad_images(x, pads)
-        cols = im2col(xp, (KH, KW), S, D, out, ones_column=b is not None)
-        weights = w.reshape(-1, O) if b is None else np.concatenate([w.reshape(-1, O), b[None]])
-        y = np.matmul(cols, weights, out=workspace.reusable_empty(
-            "conv2d.out", (cols.shape[0], O), np.result_type(cols, weights)))
-        return y.reshape(x.shape[0], *out, O), (cols, w, x.shape, S, pads, D, b is not None)
+    def forward(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+        S, pads, D, out = conv_geometry(x.shape, w.shape, stride, padding, dilation, groups)
+        if b is not None and b.shape != (w.shape[3],):
+            raise ValueError(f"conv2d: bias must have shape ({w.shape[3]},), got {b.shape}")
+        y, cols = conv_fast.forward(x, conv_fast.block_diagonal(w, groups), b, S, pads, D, out)
+        return y, (cols, w, x.shape, S, pads, D, groups, b is not None)
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
-        cols, w, x_shape, S, pads, D, has_bias = saved
-        g2 = g.reshape(-1, g.shape[-1])                              # (N*OH*OW, O)
+        cols, w, x_shape, S, pads, D, G, has_bias = saved
+        dense = conv_fast.block_diagonal(w, G)
+        # y.sum().backward() sends a broadcast (stride-0) view: every product below would
+        # copy it again, so make it contiguous once
+        g = np.ascontiguousarray(g)
         gx = gw = gb = None
         if needs_input_grad[1] or (has_bias and needs_input_grad[2]):
-            # Eq. 9-10: the output gradient dilated by S, correlated with the input; the
-            # windows in ``cols`` step by S, which skips exactly the zeros dilation inserts.
-            # With a bias, the last row comes from the ones column: Eq. 8, the sum of g.
-            weights_grad = weights_gradient(cols, g2)                # (KH*KW*C [+ 1], O)
-            if has_bias:
-                weights_grad, gb = weights_grad[:-1], weights_grad[-1]
-            gw = weights_grad.reshape(w.shape)
+            gw, gb = conv_fast.weight_grad(cols, g, dense.shape, has_bias)   # Eq. 8, 9-10
+            gw = conv_fast.diagonal_blocks(gw, G)
         if needs_input_grad[0]:
-            # Eq. 11-12: correlating the dilated, (K-1)-padded gradient with the flipped
-            # kernel sends g[p,q] * k[i,j] to input position (pS+iD, qS+jD); add every such
-            # product at its position, dropping those that fall in the padding.
-            gx = input_grad(g, w, x_shape, S, pads, D)
+            gx = conv_fast.input_grad(g, dense, x_shape, S, pads, D)        # Eq. 11-12
         return (gx, gw, gb) if has_bias else (gx, gw)
+
+    @staticmethod
+    def release(saved):
+        workspace.give_back(conv_fast.COLS_SITE, saved[0])
+
+
+@register("conv_transpose2d")
+class ConvTranspose2d(Op):
+    """x (N,H,W,C_in), w (KH,KW,C_out/G,C_in), b (C_out,) -> y (N,HY,WY,C_out): the adjoint
+    of conv2d, HY = (H - 1) S - 2P + D (K - 1) + output_padding + 1.
+
+    The weight is PyTorch's (C_in, C_out/G, KH, KW) transposed as conv2d's is, which makes
+    it conv2d's own weight read backwards: a conv2d with this w maps C_out channels to C_in,
+    and conv_transpose2d(x, w) is that conv2d's input gradient (Eq. 11-12) with x in the
+    place of g. So the op is written with conv2d's pieces, roles swapped:
+
+    - y:  conv2d's gx of x (Eq. 11-12), ``conv_fast.input_grad``, plus b.
+    - gx: conv2d's forward of g (Eq. 4), ``conv_fast.forward``: the input gradient of an
+      input gradient is the map itself.
+    - gw: conv2d's gw (Eq. 9-10) with g as the conv input and x as its output gradient,
+      ``conv_fast.weight_grad`` on the im2col rows that forward of g built.
+    - gb: the sum of g (Eq. 8).
+    """
+
+    @staticmethod
+    def forward(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        S, pads, D, y_shape = conv_transpose_geometry(x.shape, w.shape, stride, padding,
+                                                      output_padding, dilation, groups)
+        if b is not None and b.shape != (y_shape[3],):
+            raise ValueError(f"conv_transpose2d: bias must have shape ({y_shape[3]},), got "
+                             f"{b.shape}")
+        dense = conv_fast.block_diagonal(w, groups)
+        x_rows = np.ascontiguousarray(x, dtype=np.result_type(x, w))
+        y = conv_fast.input_grad(x_rows, dense, y_shape, S, pads, D)        # conv2d's gx
+        if b is not None:
+            y += b
+        return y, (x, w, S, pads, D, groups, b is not None)
+
+    @staticmethod
+    def vjp(g, saved, needs_input_grad):
+        x, w, S, pads, D, G, has_bias = saved
+        dense = conv_fast.block_diagonal(w, G)
+        g = np.ascontiguousarray(g)
+        # conv2d's forward of g over the windows of x's H x W positions (an output_padding of
+        # at least the stride leaves g room for more)
+        gx, cols = conv_fast.forward(g, dense, None, S, pads, D, x.shape[1:3])   # Eq. 4
+        gw = None
+        if needs_input_grad[1]:
+            dense_gw, _ = conv_fast.weight_grad(cols, x, dense.shape, has_bias=False)
+            gw = conv_fast.diagonal_blocks(dense_gw, G)                     # Eq. 9-10
+        workspace.give_back(conv_fast.COLS_SITE, cols)
+        gx = gx if needs_input_grad[0] else None
+        return (gx, gw, g.sum(axis=(0, 1, 2))) if has_bias else (gx, gw)    # gb: Eq. 8

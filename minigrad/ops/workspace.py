@@ -1,56 +1,70 @@
-"""Large buffers reused from one training step to the next.
+"""Large buffers handed from one training step to the next, by explicit ownership.
 
 A fresh array of tens of megabytes is new memory to the kernel: it is zeroed and mapped page
 by page on first write, which costs about as much as writing it again (im2col of a 64x32x32x32
-batch: 75 MB, 18 ms instead of 10). ``reusable_empty`` hands a call site back the array it
-got last time for the same shape, once nothing else refers to it any more (the graph that
-saved it has been freed), the way PyTorch's caching allocators keep freed blocks.
+batch: 75 MB, 18 ms instead of 10). So an op that needs such a scratch array ``take``s it
+here and, when nothing will read it again, ``give_back``s it; the next ``take`` of the same
+site, shape and dtype gets it back, the way PyTorch's caching allocators keep freed blocks.
+
+Ownership is explicit: a taken buffer belongs to its taker until it is given back, and only
+given-back buffers are ever handed out again. The taker must know when it is done: conv2d
+keeps its im2col matrix in the node's saved values and gives it back in ``Conv2d.release``,
+which the engine calls once when it frees them (after backward, or right after forward when
+no node is recorded). Nothing is decided from reference counts. A buffer never given back
+(a graph dropped without backward) is simply garbage-collected.
 """
 from __future__ import annotations
 
-import sys
 import threading
 
 import numpy as np
 
 MIN_BYTES = 1 << 20         # smaller arrays come from malloc's own free lists, already mapped
-MAX_ENTRIES = 16            # one buffer per (site, shape, dtype); the oldest is dropped beyond
+MAX_ENTRIES = 16            # given-back buffers kept at most; the oldest is dropped beyond
 
-_buffers: dict[tuple, np.ndarray] = {}
+_free: list[tuple[tuple, np.ndarray]] = []        # (key, buffer), oldest first
 _lock = threading.Lock()
 
 
-def _references_in(store: dict, key: tuple) -> int:
-    return sys.getrefcount(store[key])
+def _key(site: str, shape: tuple, dtype: np.dtype) -> tuple:
+    return site, tuple(shape), dtype.str
 
 
-def reusable_empty(site: str, shape: tuple, dtype) -> np.ndarray:
-    """Like ``np.empty(shape, dtype)`` (contents undefined), but the same array as this
-    ``site``'s last call with this shape and dtype when no one else holds it or a view of it."""
+def take(site: str, shape: tuple, dtype) -> np.ndarray:
+    """Like ``np.empty(shape, dtype)`` (contents undefined), but a buffer given back to this
+    ``site`` with this shape and dtype when there is one. The caller owns it until it calls
+    ``give_back``."""
     dtype = np.dtype(dtype)
-    if np.prod(shape) * dtype.itemsize < MIN_BYTES:
-        return np.empty(shape, dtype)
-    key = (site, tuple(shape), dtype.str)
+    if np.prod(shape) * dtype.itemsize >= MIN_BYTES:
+        key = _key(site, shape, dtype)
+        with _lock:
+            for k in range(len(_free) - 1, -1, -1):           # the most recent first
+                if _free[k][0] == key:
+                    return _free.pop(k)[1]
+    return np.empty(shape, dtype)
+
+
+def give_back(site: str, buffer: np.ndarray) -> None:
+    """Hand ``buffer`` (from ``take(site, ...)``) back for reuse. The caller promises that
+    nothing will read or write it again; small buffers are left to the allocator."""
+    if buffer.nbytes < MIN_BYTES:
+        return
     with _lock:
-        if key in _buffers:
-            only_here = _references_in({0: object()}, 0)     # a value only a dict refers to
-            if _references_in(_buffers, key) == only_here:
-                buffer = _buffers.pop(key)
-                _buffers[key] = buffer                      # most recently used last
-                return buffer
-        buffer = _buffers[key] = np.empty(shape, dtype)
-        while len(_buffers) > MAX_ENTRIES:
-            del _buffers[next(iter(_buffers))]
-        return buffer
+        if any(kept is buffer for _, kept in _free):
+            raise RuntimeError(f"workspace.give_back: this {site!r} buffer of shape "
+                               f"{buffer.shape} was already given back")
+        _free.append((_key(site, buffer.shape, buffer.dtype), buffer))
+        if len(_free) > MAX_ENTRIES:
+            del _free[0]
 
 
 def kept_bytes() -> int:
     """Bytes of the buffers kept for reuse."""
     with _lock:
-        return sum(buffer.nbytes for buffer in _buffers.values())
+        return sum(buffer.nbytes for _, buffer in _free)
 
 
 def clear() -> None:
     """Drop every kept buffer (memory goes back to the allocator once no one holds them)."""
     with _lock:
-        _buffers.clear()
+        _free.clear()

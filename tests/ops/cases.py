@@ -102,6 +102,13 @@ def torch_conv2d(x, w, b=None, **kwargs):
     return nhwc(torch.nn.functional.conv2d(nchw(x).contiguous(), weight, b, **kwargs))
 
 
+def torch_conv_transpose2d(x, w, b=None, **kwargs):
+    """PyTorch's conv_transpose2d on NHWC input and (KH, KW, C_out/G, C_in) weight: PyTorch's
+    (C_in, C_out/G, KH, KW) transposed as conv2d's is."""
+    weight = w.permute(3, 2, 0, 1).contiguous()
+    return nhwc(torch.nn.functional.conv_transpose2d(nchw(x).contiguous(), weight, b, **kwargs))
+
+
 def torch_pool(name, **kwargs):
     return lambda x: nhwc(getattr(torch.nn.functional, name)(nchw(x), **kwargs))
 
@@ -204,6 +211,26 @@ CASES: list[Case] = [
          torch_fn=lambda x, w: torch_conv2d(x, w, padding="same"), name="same_even_kernel_8_channels"),
     Case("conv2d", lambda x, w: F.conv2d(x, w, stride=3, padding=3), [U((1, 4, 5, 8)), U((2, 2, 8, 2))],
          torch_fn=lambda x, w: torch_conv2d(x, w, stride=3, padding=3), name="taps_in_padding_8_channels"),
+    Case("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=2),
+         [U((2, 6, 5, 4)), U((3, 3, 2, 6)), U((6,))], name="groups2",
+         torch_fn=lambda x, w, b: torch_conv2d(x, w, b, stride=2, padding=1, groups=2)),
+    Case("conv2d", lambda x, w: F.conv2d(x, w, padding=1, dilation=(1, 2), groups=3),
+         [U((1, 5, 6, 3)), U((3, 2, 1, 6))], name="depthwise_multiplier2",
+         torch_fn=lambda x, w: torch_conv2d(x, w, padding=1, dilation=(1, 2), groups=3)),
+    Case("conv2d", lambda x, w, b: F.conv2d(x, w, b, padding="same", groups=2),
+         [U((1, 4, 5, 16)), U((2, 3, 8, 4)), U((4,))], name="groups2_8_channels_each",
+         torch_fn=lambda x, w, b: torch_conv2d(x, w, b, padding="same", groups=2)),
+    Case("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+         [U((2, 3, 4, 3)), U((3, 3, 2, 3)), U((2,))], name="stride2_output_padding",
+         torch_fn=lambda x, w, b: torch_conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1)),
+    Case("conv_transpose2d", lambda x, w: F.conv_transpose2d(x, w, stride=(1, 3), padding=(2, 0), groups=2,
+                                                            dilation=2, output_padding=(1, 0)),
+         [U((1, 4, 3, 4)), U((2, 3, 3, 4))], name="groups_dilation_output_padding_over_stride",
+         torch_fn=lambda x, w: torch_conv_transpose2d(x, w, stride=(1, 3), padding=(2, 0), groups=2,
+                                                      dilation=2, output_padding=(1, 0))),
+    Case("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2),
+         [U((1, 3, 3, 2)), U((2, 2, 8, 2)), U((8,))], name="8_output_channels",
+         torch_fn=lambda x, w, b: torch_conv_transpose2d(x, w, b, stride=2)),
     Case("max_pool2d", lambda x: F.max_pool2d(x, 2), [D((2, 4, 6, 3))], torch_fn=torch_pool("max_pool2d", kernel_size=2),
          name="k2"),
     Case("max_pool2d", lambda x: F.max_pool2d(x, 4, stride=2), [D((1, 8, 8, 2))], name="k4_s2_overlapping",

@@ -1,14 +1,16 @@
-"""Reused buffers: handed back only when nothing refers to them; conv2d results never clobbered."""
+"""Reused buffers by explicit ownership: only a given-back buffer is handed out again; conv2d
+gives its im2col matrix back when the engine releases the node, and never reuses an output."""
 from __future__ import annotations
 
 import threading
+import weakref
 
 import numpy as np
 import pytest
 
 import minigrad as mg
 import minigrad.functional as F
-from minigrad.ops import workspace
+from minigrad.ops import conv_fast, workspace
 
 BIG = (512, 1024)                               # 2 MB of float32: above MIN_BYTES
 
@@ -20,37 +22,74 @@ def empty_workspace():
     workspace.clear()
 
 
-def test_a_dropped_buffer_is_handed_back() -> None:
-    first = workspace.reusable_empty("site", BIG, np.float32)
-    address = first.ctypes.data
-    del first
-    assert workspace.reusable_empty("site", BIG, np.float32).ctypes.data == address
+def test_a_given_back_buffer_is_handed_out_again() -> None:
+    first = workspace.take("site", BIG, np.float32)
+    workspace.give_back("site", first)
+    assert workspace.take("site", BIG, np.float32) is first
+    assert workspace.kept_bytes() == 0                       # taken again: no longer kept
 
 
-def test_a_held_buffer_or_one_with_a_live_view_is_never_handed_back() -> None:
-    held = workspace.reusable_empty("site", BIG, np.float32)
-    assert workspace.reusable_empty("site", BIG, np.float32) is not held
-    view = workspace.reusable_empty("site", BIG, np.float32).reshape(-1)[10:]
-    assert not np.shares_memory(workspace.reusable_empty("site", BIG, np.float32), view)
+def test_a_buffer_not_given_back_is_never_handed_out_and_not_kept_alive() -> None:
+    held = workspace.take("site", BIG, np.float32)
+    assert workspace.take("site", BIG, np.float32) is not held
+    dropped = weakref.ref(held)
+    del held                                                 # dropped, not given back
+    assert dropped() is None and workspace.kept_bytes() == 0
+
+
+def test_giving_back_twice_raises() -> None:
+    buffer = workspace.take("site", BIG, np.float32)
+    workspace.give_back("site", buffer)
+    with pytest.raises(RuntimeError, match="workspace.give_back: this 'site' buffer .* already given back"):
+        workspace.give_back("site", buffer)
 
 
 def test_sites_shapes_and_dtypes_do_not_share_and_small_arrays_are_not_kept() -> None:
-    a = workspace.reusable_empty("one", BIG, np.float32)
-    address = a.ctypes.data
-    del a
+    buffer = workspace.take("one", BIG, np.float32)
+    workspace.give_back("one", buffer)
     for other in (("two", BIG, np.float32), ("one", (1024, 512), np.float32), ("one", BIG, np.float64)):
-        assert workspace.reusable_empty(*other).ctypes.data != address
-    kept = workspace.kept_bytes()
-    small = workspace.reusable_empty("one", (4, 4), np.float32)
-    assert workspace.kept_bytes() == kept == 4 * BIG[0] * BIG[1] * (1 + 1 + 1 + 2)
-    assert not any(buffer is small for buffer in workspace._buffers.values())
+        assert workspace.take(*other) is not buffer
+    small = workspace.take("one", (4, 4), np.float32)
+    workspace.give_back("one", small)
+    assert workspace.kept_bytes() == buffer.nbytes
+    assert workspace.take("one", (4, 4), np.float32) is not small
 
 
-def test_at_most_max_entries_are_kept(monkeypatch) -> None:
+def test_same_shaped_buffers_are_all_kept_and_at_most_max_entries(monkeypatch) -> None:
     monkeypatch.setattr(workspace, "MAX_ENTRIES", 3)
-    for k in range(5):
-        workspace.reusable_empty(f"site{k}", BIG, np.float32)
-    assert [key[0] for key in workspace._buffers] == ["site2", "site3", "site4"]
+    buffers = [workspace.take("site", BIG, np.float32) for _ in range(5)]
+    for buffer in buffers:
+        workspace.give_back("site", buffer)
+    taken = {id(workspace.take("site", BIG, np.float32)) for _ in range(3)}
+    assert taken == {id(b) for b in buffers[2:]}             # the three most recent
+
+
+def test_conv2d_gives_its_windows_back_after_backward_and_after_a_no_grad_forward() -> None:
+    x = mg.randn(8, 32, 32, 4)
+    w = mg.randn(3, 3, 4, 64, requires_grad=True)
+    y = F.conv2d(x, w, padding=1)
+    assert workspace.kept_bytes() == 0                       # the graph owns the windows
+    y.sum().backward()
+    cols_bytes = 8 * 32 * 32 * 3 * 3 * 4 * 4
+    assert workspace.kept_bytes() == cols_bytes              # released with the node
+    with mg.no_grad():
+        F.conv2d(x, w, padding=1)
+    assert workspace.kept_bytes() == cols_bytes              # taken and given straight back
+
+
+def test_retained_graphs_keep_their_windows_until_the_last_backward() -> None:
+    x = mg.randn(8, 32, 32, 4)
+    w = mg.randn(3, 3, 4, 64, requires_grad=True)
+    F.conv2d(x, w, padding=1).sum().backward()
+    kept, w.grad = workspace.kept_bytes(), None
+    y = F.conv2d(x, w, padding=1)                            # takes the kept windows
+    y.sum().backward(retain_graph=True)
+    assert workspace.kept_bytes() == 0
+    first = w.grad.numpy().copy()
+    F.conv2d(x, w, padding=1).sum().backward()               # a new graph: new windows
+    y.sum().backward()                                       # still reads its own
+    np.testing.assert_allclose(w.grad.numpy(), 3 * first, rtol=1e-5)
+    assert workspace.kept_bytes() == 2 * kept
 
 
 def test_conv2d_outputs_and_saved_windows_of_live_graphs_are_not_overwritten() -> None:
@@ -61,14 +100,24 @@ def test_conv2d_outputs_and_saved_windows_of_live_graphs_are_not_overwritten() -
     assert not np.shares_memory(ys[0].numpy(), ys[1].numpy())
     ys[0].sum().backward()
     grad_from_first = w.grad.numpy().copy()
+    expected_first = ys[0].numpy().copy()
     w.grad = None
-    expected_first = F.conv2d(xs[0], w, padding=1).numpy()
-    np.testing.assert_array_equal(ys[0].numpy(), expected_first)
-    F.conv2d(xs[1], w, padding=1).sum().backward()           # reuses the freed buffers
+    F.conv2d(xs[1], w, padding=1).sum().backward()           # reuses the freed windows
+    np.testing.assert_array_equal(ys[0].numpy(), expected_first)  # outputs are never reused
     w.grad = None
-    ys[0] = F.conv2d(xs[0], w, padding=1)
-    ys[0].sum().backward()
+    ys[1].sum().backward()                                   # its windows were not given away
+    np.testing.assert_allclose(w.grad.numpy(), weight_grad_of_sum(xs[1], w), rtol=1e-5, atol=1e-4)
+    w.grad = None
+    F.conv2d(xs[0], w, padding=1).sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), grad_from_first)
+
+
+def weight_grad_of_sum(x: mg.Tensor, w: mg.Tensor) -> np.ndarray:
+    """conv2d's weight gradient for a sum loss, from fresh tensors (no workspace buffer)."""
+    wt = mg.tensor(w.numpy(), requires_grad=True)
+    workspace.clear()
+    F.conv2d(x, wt, padding=1).sum().backward()
+    return wt.grad.numpy()
 
 
 def test_threads_get_distinct_buffers() -> None:
@@ -77,10 +126,10 @@ def test_threads_get_distinct_buffers() -> None:
     def grab(mark: int) -> None:
         barrier.wait()
         for _ in range(50):
-            buffer = workspace.reusable_empty("site", BIG, np.float32)
+            buffer = workspace.take(conv_fast.COLS_SITE, BIG, np.float32)
             buffer[:] = mark
             results.append(bool((buffer == mark).all()))
-            del buffer
+            workspace.give_back(conv_fast.COLS_SITE, buffer)
 
     threads = [threading.Thread(target=grab, args=(k,)) for k in range(4)]
     for thread in threads:

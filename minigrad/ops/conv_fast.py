@@ -1,0 +1,266 @@
+"""The fast conv2d: the same numbers as ``conv.conv2d_reference`` / ``conv2d_vjp_reference``,
+each quantity computed with strided views and BLAS products instead of loops over pixels.
+
+- ``forward``          Eq. 4: im2col of the padded input, then one product with [w; b].
+- ``weight_grad``      Eq. 8-10: the same im2col rows times the output gradient.
+- ``input_grad``       Eq. 11-12: each kernel tap's product added where the tap reaches,
+                       without building the zero-inserted, padded gradient (``docs/conv.md``).
+
+Every function takes NumPy arrays and normalised geometry (``S``, ``D`` pairs, ``pads`` =
+((top, bottom), (left, right)), ``out`` = (OH, OW)) as ``conv.conv_geometry`` returns it.
+The im2col matrix comes from the workspace: ``forward`` takes it, the caller gives it back
+(``conv.Conv2d.release``).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from minigrad.ops import parallel, workspace
+from minigrad.ops.geometry import crop, offset_slab, pad_images
+
+COLS_SITE = "conv2d.cols"       # the workspace key of the im2col matrix
+
+# Input gradient, one product per tap versus one product for all taps (``input_grad_block``).
+# Below this many input channels the per-tap adds work on rows of C values, too short for
+# NumPy's add loops, and the one-product scatter wins. Chosen when the per-tap path came in
+# (commit f9a878c): it made the 16- and 32-channel benchmark layers faster, while the
+# 1-channel first layers kept the scatter; no channel count in between was timed, and a
+# re-measurement on this shared machine (load above 8 on 2 cores) was too noisy to place the
+# crossover more exactly.
+PER_TAP_MIN_CHANNELS = 8
+
+# Weight gradient: the product (g2.T @ cols).T instead of cols.T @ g2 when cols has fewer
+# than this many times as many columns as g2 (``weight_product``). OpenBLAS measured here: up
+# to 1.5x faster for a first layer on 1 or 3 channels (300x300x1 -> 16: 73 -> 53 ms), and
+# slower than cols.T @ g2 once cols is wide.
+NARROW_COLS_RATIO = 2
+
+# Output gradient per block of images in ``input_grad``: about one core's L2 cache, so that
+# each block stays in cache while all K*K taps read it (64x32x32x32 -> 64: 61 ms in blocks,
+# 81 ms in one pass over the batch).
+BLOCK_BYTES = 1 << 20
+
+
+def windows(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple) -> np.ndarray:
+    """Read-only strided view (N,OH,OW,KH,KW,C): windows[n,p,q,i,j] = xp[n, pS+iD, qS+jD]."""
+    sN, sH, sW, sC = xp.strides
+    shape = (xp.shape[0], out[0], out[1], kernel[0], kernel[1], xp.shape[3])
+    strides = (sN, sH * S[0], sW * S[1], sH * D[0], sW * D[1], sC)
+    return as_strided(xp, shape, strides, writeable=False)
+
+
+def im2col(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple,
+           ones_column: bool) -> np.ndarray:
+    """xp (N,Hp,Wp,C) -> cols (N*OH*OW, KH*KW*C [+ 1]): one row per window, flattened.
+
+    With ``ones_column`` every row ends in a 1, so a bias is just the last row of the weight
+    matrix (the weight of a constant input), and the forward needs no separate ``y += b``.
+    The matrix is taken from the workspace (``COLS_SITE``); give it back when done.
+    """
+    win = windows(xp, kernel, S, D, out)
+    width = kernel[0] * kernel[1] * xp.shape[3]
+    cols = workspace.take(COLS_SITE, (win.shape[0] * out[0] * out[1], width + ones_column),
+                          xp.dtype)
+    parallel.copy(win, out=cols[:, :width].reshape(win.shape))      # a view into cols
+    if ones_column:
+        cols[:, width] = 1
+    return cols
+
+
+def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, S: tuple, pads: tuple,
+            D: tuple, out: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. 4: x (N,H,W,C), w (KH,KW,C,O), b (O,) or None -> (y (N,OH,OW,O), cols).
+
+    y = [cols, 1] @ [w.reshape(KH*KW*C, O); b], a single BLAS product; ``cols`` (from the
+    workspace) is what ``weight_grad`` needs.
+    """
+    KH, KW, C, O = w.shape
+    cols = im2col(pad_images(x, pads), (KH, KW), S, D, out, ones_column=b is not None)
+    weights = w.reshape(-1, O) if b is None else np.concatenate([w.reshape(-1, O), b[None]])
+    return (cols @ weights).reshape(x.shape[0], *out, O), cols
+
+
+def weight_product(cols: np.ndarray, g2: np.ndarray) -> np.ndarray:
+    """cols (M, KK), g2 (M, O) -> cols.T @ g2 (KK, O), the product ordered for OpenBLAS
+    (``NARROW_COLS_RATIO``)."""
+    if cols.shape[1] < NARROW_COLS_RATIO * g2.shape[1]:
+        return (g2.T @ cols).T
+    return cols.T @ g2
+
+
+def weight_grad(cols: np.ndarray, g: np.ndarray, w_shape: tuple,
+                has_bias: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Eq. 8-10: cols (from ``forward``), g (N,OH,OW,O) -> (gw (w_shape), gb (O,) or None).
+
+    The rows of ``cols`` are the input windows, S apart: exactly the positions where the
+    output gradient zero-inserted by S is not zero, so cols.T @ g is Eq. 9 with the zeros
+    skipped. The ones column's row of the product is the sum of g, Eq. 8.
+    """
+    product = weight_product(cols, g.reshape(-1, g.shape[-1]))      # (KH*KW*C [+ 1], O)
+    if has_bias:
+        return product[:-1].reshape(w_shape), product[-1]
+    return product.reshape(w_shape), None
+
+
+def scatter_windows(patches: np.ndarray, out: np.ndarray, S: tuple, D: tuple) -> np.ndarray:
+    """Adjoint of ``windows``: zero ``out`` (N,Hp,Wp,C), then add patches (N,OH,OW,KH,KW,C)
+    back at their input positions. Returns ``out``.
+
+    A loop over the KH*KW kernel offsets; each adds a whole (N,OH,OW,C) slab. Positions no
+    window reached (the stride remainder) stay zero. Batch slices run in parallel.
+    """
+    N, OH, OW, KH, KW, C = patches.shape
+
+    def scatter(batch: slice) -> None:
+        target, source = out[batch], patches[batch]
+        target[...] = 0
+        for i in range(KH):
+            for j in range(KW):
+                target[offset_slab(i, j, S, D, (OH, OW))] += source[:, :, :, i, j, :]
+    parallel.over_batch(scatter, N, patches.size)
+    return out
+
+
+def tap_reach(offset: int, S: int, out: int, length: int):
+    """One axis of a kernel tap: which outputs reach the unpadded input, and where.
+
+    Output p of the tap lands on input position p*S + offset (``offset`` = i*D - pad). The
+    positions a + S*u form phase a (a = offset mod S, of ``phase_length`` positions); output
+    p lands on u = p + offset div S. Returns (a, outputs slice, phase slice, phase_length),
+    keeping only outputs that land inside [0, length); None when none do.
+    """
+    a, shift = offset % S, offset // S
+    phase_length = -(-(length - a) // S)
+    lo, hi = max(0, -shift), min(out, phase_length - shift)
+    if lo >= hi:
+        return None
+    return a, slice(lo, hi), slice(lo + shift, hi + shift), phase_length
+
+
+def covers(reach: tuple, out: int) -> bool:
+    """Whether a ``tap_reach`` result maps all ``out`` outputs onto its whole phase."""
+    return reach[1] == slice(0, out) and reach[2] == slice(0, reach[3])
+
+
+def input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, S: tuple, pads: tuple,
+               D: tuple) -> np.ndarray:
+    """Eq. 11-12 without the zeros: g (N,OH,OW,O), w (KH,KW,C,O) -> dL/dx (x_shape).
+
+    Runs ``input_grad_block`` on blocks of images whose output gradient is about
+    ``BLOCK_BYTES``. Input positions no tap reaches get zero (the stride remainder, or an
+    ``x_shape`` larger than the windows cover, as conv_transpose2d's output_padding asks).
+    """
+    gx = np.empty(x_shape, dtype=g.dtype)
+    per_image = g.nbytes // max(1, g.shape[0])
+    images = max(1, BLOCK_BYTES // max(1, per_image))
+    for start in range(0, g.shape[0], images):
+        block = slice(start, start + images)
+        input_grad_block(g[block], w, gx[block], S, pads, D)
+    return gx
+
+
+def input_grad_block(g: np.ndarray, w: np.ndarray, gx: np.ndarray, S: tuple, pads: tuple,
+                     D: tuple) -> None:
+    """Write dL/dx for images g (N,OH,OW,O), w (KH,KW,C,O) into gx (N,H,W,C): one product
+    per tap (``input_grad_by_taps``) with many input channels, one for all taps
+    (``input_grad_by_scatter``) with fewer than ``PER_TAP_MIN_CHANNELS``."""
+    if w.shape[2] < PER_TAP_MIN_CHANNELS:
+        input_grad_by_scatter(g, w, gx, S, pads, D)
+    else:
+        input_grad_by_taps(g, w, gx, S, pads, D)
+
+
+def input_grad_by_scatter(g: np.ndarray, w: np.ndarray, gx: np.ndarray, S: tuple,
+                          pads: tuple, D: tuple) -> None:
+    """Every tap's product in one BLAS call, patches (N,OH,OW,KH,KW,C) = g @ w.T, added into
+    the padded input by ``scatter_windows``; then the padding is cropped."""
+    N, OH, OW, O = g.shape
+    KH, KW, C, _ = w.shape
+    patches = (g.reshape(-1, O) @ w.reshape(-1, O).T).reshape(N, OH, OW, KH, KW, C)
+    if pads == ((0, 0), (0, 0)):
+        scatter_windows(patches, gx, S, D)
+        return
+    padded_shape = (N, gx.shape[1] + sum(pads[0]), gx.shape[2] + sum(pads[1]), C)
+    gx[...] = crop(scatter_windows(patches, np.empty(padded_shape, g.dtype), S, D), pads)
+
+
+def reaching_taps(w_shape: tuple, out: tuple, x_hw: tuple, S: tuple, pads: tuple,
+                  D: tuple) -> list:
+    """The taps (i, j) that reach the unpadded input, as (covers_phase, i, j, rows, cols) with
+    ``tap_reach`` results per axis; taps that cover their whole phase first."""
+    taps = []
+    for i in range(w_shape[0]):
+        rows = tap_reach(i * D[0] - pads[0][0], S[0], out[0], x_hw[0])
+        for j in range(w_shape[1]):
+            cols = tap_reach(j * D[1] - pads[1][0], S[1], out[1], x_hw[1])
+            if rows and cols:
+                taps.append((covers(rows, out[0]) and covers(cols, out[1]), i, j, rows, cols))
+    return sorted(taps, key=lambda tap: not tap[0])
+
+
+def input_grad_by_taps(g: np.ndarray, w: np.ndarray, gx: np.ndarray, S: tuple, pads: tuple,
+                       D: tuple) -> None:
+    """Tap (i, j) sends g[n,p,q] @ w[i,j].T to padded position (pS+iD, qS+jD): one small
+    product per tap, added into the block of the input it reaches, the padding cropped on
+    the way (``tap_reach``).
+
+    With a stride those positions are strided, so the input is first split into S*S phases
+    (positions a + S*u, b + S*v): a tap reaches a contiguous block of one phase, and the
+    phases are interleaved at the end. A tap that covers its whole phase (the centre tap of
+    a 'same' convolution) writes it first, so that phase needs no zeros.
+    """
+    N, OH, OW, O = g.shape
+    C = w.shape[2]
+    g2 = g.reshape(-1, O)
+    strided = S != (1, 1)
+    phases, product = {}, None
+    for covers_phase, i, j, (a, outs_p, u, rows_a), (b, outs_q, v, cols_b) in reaching_taps(
+            w.shape, (OH, OW), gx.shape[1:3], S, pads, D):
+        if (a, b) not in phases:
+            # without a stride the one phase is gx itself
+            phase = np.empty((N, rows_a, cols_b, C), g.dtype) if strided else gx
+            phases[a, b] = phase
+            if covers_phase:
+                np.matmul(g2, w[i, j].T, out=phase.reshape(-1, C))
+                continue
+            phase[...] = 0
+        if product is None:
+            product = np.empty((g2.shape[0], C), g.dtype)
+        np.matmul(g2, w[i, j].T, out=product)
+        phases[a, b][:, u, v] += product.reshape(N, OH, OW, C)[:, outs_p, outs_q]
+    if not strided:
+        if not phases:
+            gx[...] = 0                               # no tap reaches the input
+        return
+    for a in range(S[0]):
+        for b in range(S[1]):
+            gx[:, a::S[0], b::S[1]] = phases.get((a, b), 0)    # 0: a phase no tap reaches
+
+
+def block_diagonal(w: np.ndarray, G: int) -> np.ndarray:
+    """A grouped kernel (KH,KW,C/G,O) as the dense (KH,KW,C,O) kernel it acts as: group k's
+    O/G filters see only input channels k*C/G to (k+1)*C/G; zeros elsewhere. ``w`` itself
+    when G = 1.
+
+    Every fast function above then serves grouped (and depthwise) convolutions unchanged,
+    at G times the multiply-adds of a per-group product: one code path for all groups.
+    """
+    if G == 1:
+        return w
+    KH, KW, Cg, O = w.shape
+    dense = np.zeros((KH, KW, G, Cg, G, O // G), dtype=w.dtype)
+    k = np.arange(G)
+    dense[:, :, k, :, k, :] = w.reshape(KH, KW, Cg, G, O // G).transpose(3, 0, 1, 2, 4)
+    return dense.reshape(KH, KW, G * Cg, O)
+
+
+def diagonal_blocks(dense: np.ndarray, G: int) -> np.ndarray:
+    """Adjoint of ``block_diagonal``: the gradient of a dense (KH,KW,C,O) kernel restricted
+    to the grouped kernel's entries (KH,KW,C/G,O)."""
+    if G == 1:
+        return dense
+    KH, KW, C, O = dense.shape
+    k = np.arange(G)
+    blocks = dense.reshape(KH, KW, G, C // G, G, O // G)[:, :, k, :, k, :]   # (G,KH,KW,C/G,O/G)
+    return blocks.transpose(1, 2, 3, 0, 4).reshape(KH, KW, C // G, O)
