@@ -31,6 +31,14 @@ def broadcast_binary(name: str, fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
 
+
+def keep_crossed(saved: tuple, requires_grad: tuple) -> tuple:
+    """For y = f(a, b) bilinear (mul, matmul, linear): each operand is needed only for the
+    OTHER one's gradient, so keep a only when b requires grad and b only when a does.
+    ``saved`` starts with (a, b, ...); the rest is kept as it is."""
+    a, b, *rest = saved
+    return ((a if requires_grad[1] else None), (b if requires_grad[0] else None), *rest)
+
 @register("add")
 class Add(Op):
     """y = a + b (broadcasting)."""
@@ -70,8 +78,7 @@ class Mul(Op):
     @staticmethod
     def keep_saved(saved, requires_grad):
         """``y * 2.0`` keeps nothing of y: a is needed only for b's gradient, and b for a's."""
-        a, b, a_shape, b_shape = saved
-        return (a if requires_grad[1] else None), (b if requires_grad[0] else None), a_shape, b_shape
+        return keep_crossed(saved, requires_grad)
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.ops.base import Op, register
-from minigrad.ops.elementwise import unbroadcast
+from minigrad.ops.elementwise import keep_crossed, unbroadcast
 from minigrad.ops.reduce import sum_leading
 
 
@@ -47,8 +47,7 @@ class Matmul(Op):
     @staticmethod
     def keep_saved(saved, requires_grad):
         """a is needed only for b's gradient and b for a's (``x @ frozen_w`` keeps no x)."""
-        a, b, a_shape, b_shape = saved
-        return (a if requires_grad[1] else None), (b if requires_grad[0] else None), a_shape, b_shape
+        return keep_crossed(saved, requires_grad)
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
@@ -88,8 +87,7 @@ class Linear(Op):
     @staticmethod
     def keep_saved(saved, requires_grad):
         """x is needed only for the weight's gradient, w only for the input's."""
-        x, w, w_shape, has_bias = saved
-        return (x if requires_grad[1] else None), (w if requires_grad[0] else None), w_shape, has_bias
+        return keep_crossed(saved, requires_grad)
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
