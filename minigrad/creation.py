@@ -38,6 +38,8 @@ def full(size, fill_value: Any, dtype=None, requires_grad: bool = False) -> Tens
         dtype = np.bool_
     elif dtype is None and isinstance(fill_value, numbers.Integral):
         dtype = np.int64
+    if not isinstance(fill_value, (numbers.Number, np.generic)) or isinstance(fill_value, np.str_):
+        raise TypeError(f"full: fill_value must be a number, got {fill_value!r}")
     shape = _checked_shape("full", (size,) if isinstance(size, (tuple, list)) else (size,))
     return _new(np.full(shape, fill_value, resolve_dtype(dtype)), requires_grad)
 
@@ -76,4 +78,7 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype=None,
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    for what, value in (("n", n), ("m", m)):
+        if value is not None and (not isinstance(value, (int, np.integer)) or value < 0):
+            raise ValueError(f"eye: {what} must be a non-negative integer, got {value!r}")
     return _new(np.eye(n, m, dtype=resolve_dtype(dtype)), requires_grad)

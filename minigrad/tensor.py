@@ -154,6 +154,28 @@ class Device:
 CPU = Device("cpu")
 
 
+def to_arguments(name: str, args: tuple, dtype=None, device=None) -> np.dtype | None:
+    """The dtype asked for by PyTorch-style ``to`` arguments (None: keep it); a device other
+    than the CPU, or anything else, is refused naming ``name``."""
+    if len(args) > 2:
+        raise TypeError(f"{name}: expected at most 2 positional arguments, got {len(args)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (str, Device)):
+            device = arg
+        else:
+            dtype = arg
+    if device is not None:
+        Device(device)                                # checks it is the CPU
+    if dtype is None:
+        return None
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}: expected a dtype, a device or a tensor, got {dtype!r}") from None
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it when it requires grad."""
 
@@ -257,24 +279,8 @@ class Tensor:
     def to(self, *args: Any, dtype=None, device=None) -> Tensor:
         """PyTorch's ``to``: ``to(dtype)``, ``to('cpu')``, ``to('cpu', dtype)``,
         ``to(other_tensor)`` (its dtype) or keywords; the only device is the CPU."""
-        if len(args) > 2:
-            raise TypeError(f"to: expected at most 2 positional arguments, got {len(args)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, (str, Device)):
-                device = arg
-            else:
-                dtype = arg
-        if device is not None:
-            Device(device)                                # checks it is the CPU
-        if dtype is None:
-            return self
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"to: expected a dtype, a device or a tensor, got {dtype!r}") from None
-        return self if dtype == self.dtype else ew.To.apply(self, dtype=dtype)
+        dtype = to_arguments("to", args, dtype, device)
+        return self if dtype is None or dtype == self.dtype else ew.To.apply(self, dtype=dtype)
 
     def cpu(self) -> Tensor:
         """This tensor: it is on the CPU already."""

@@ -79,6 +79,10 @@ BAD_INPUTS = [
     Bad(lambda: F.binary_cross_entropy_with_logits(mg.zeros(2, 3), mg.zeros(2, 3), pos_weight=mg.ones(4)),
         ValueError, "binary_cross_entropy_with_logits", "pos_weight", "(4,)", "(2, 3)"),
     Bad(lambda: F.cross_entropy(mg.zeros(2, 0), mg.tensor([0, 0])), IndexError, "Target 0 is out of bounds"),
+    # creation
+    Bad(lambda: mg.full((2,), "x"), TypeError, "full", "fill_value", "'x'"),
+    Bad(lambda: mg.eye(-1), ValueError, "eye", "n", "-1"),
+    Bad(lambda: nn.Linear(2, 3).to("cuda"), RuntimeError, "CPU only", "cuda"),
     # load_state_dict
     Bad(lambda: nn.Linear(3, 4).load_state_dict({}), RuntimeError, "missing keys", "weight", "bias"),
     Bad(lambda: nn.Linear(3, 4).load_state_dict({"weight": np.zeros((3, 4)), "bias": np.zeros(4), "x": np.zeros(1)}),

@@ -11,7 +11,7 @@ import numpy as np
 from minigrad import autograd
 from minigrad.autograd import no_grad
 from minigrad.nn.layouts import check_not_pytorch
-from minigrad.tensor import Tensor, zero_grads
+from minigrad.tensor import Tensor, to_arguments, zero_grads
 
 
 class _ThreadScopes(threading.local):
@@ -331,12 +331,20 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grads(self.parameters(), set_to_none)
 
-    def to(self, dtype) -> Module:
-        """Convert every floating parameter and buffer to ``dtype`` in place."""
+    def to(self, *args: Any, dtype=None, device=None) -> Module:
+        """PyTorch's ``Module.to``: ``to(dtype)``, ``to('cpu')``, ``to('cpu', dtype)``,
+        ``to(tensor)``; converts every floating parameter and buffer in place."""
+        dtype = to_arguments("Module.to", args, dtype, device)
+        if dtype is None:
+            return self
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor.dtype.kind == "f":
                 tensor.data = tensor.data.astype(dtype)
                 tensor.grad = None
+        return self
+
+    def cpu(self) -> Module:
+        """This module: it is on the CPU already."""
         return self
 
     def double(self) -> Module:

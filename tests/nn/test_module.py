@@ -170,3 +170,10 @@ def test_module_scopes_note_the_module_and_stay_in_their_thread() -> None:
     done.set()
     worker.join(5)
     assert "scope" not in y.grad_fn.notes
+
+
+def test_module_to_takes_pytorch_arguments_and_cpu_is_the_module() -> None:
+    model = nn.Linear(2, 3)
+    assert model.to("cpu") is model and model.cpu() is model
+    assert model.to("cpu", np.float64).weight.dtype == np.float64
+    assert model.to(mg.zeros(1)).weight.dtype == np.float32       # a tensor's dtype
