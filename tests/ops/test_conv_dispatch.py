@@ -12,9 +12,9 @@ from minigrad.ops import conv_fast, winograd
 from minigrad.ops.conv import conv2d_reference, conv2d_vjp_reference
 
 FLOAT64_RELATIVE_ERROR = 1e-10
-# F(2x2, 3x3) in float32, max abs error / max |ref| against the float64 reference: 4e-7 on
-# winograd's own table, up to 2e-6 on the benchmark shapes (PyTorch's own: up to 2.5e-6)
-FLOAT32_RELATIVE_ERROR = 2e-6
+# F(4x4, 3x3) in float32, max abs error / max |ref| against the float64 reference: 3.3e-6 on
+# winograd's own table, up to 1.2e-5 on the benchmark shapes (PyTorch's own: up to 2.5e-6)
+FLOAT32_RELATIVE_ERROR = 2e-5
 
 
 @pytest.mark.parametrize("x_shape, w_shape, stride, dilation, groups, out, expected", [
