@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.ops import conv_fast, workspace
+from minigrad.ops import conv_fast, reduce, winograd, workspace
 from minigrad.ops.base import Op, register
 from minigrad.ops.geometry import as_pair, conv_geometry, conv_transpose_geometry
 
@@ -157,8 +157,22 @@ class Conv2d(Op):
 
     With ``groups`` G > 1 the fast path runs on ``conv_fast.block_diagonal(w, G)``, the dense
     kernel a grouped one acts as, and keeps the grouped entries of its gradient.
-    ``saved`` holds the im2col matrix, taken from the workspace by the forward; ``release``
-    gives it back once the engine is done with the node.
+
+    ``conv_fast.choose_algorithm`` routes 3x3 stride-1 convs with many channels to Winograd
+    F(m x m, 3 x 3) (``winograd``, m = ``conv_fast.WINOGRAD_TILE``) instead, the same
+    references computed in the transformed domain:
+
+    - y:  ``conv2d_reference`` (Eq. 4), ``winograd.forward``, then y += b.
+    - gb: ``conv2d_vjp_reference``'s gb (Eq. 8), the sum of g over N, OH, OW
+      (``reduce.sum_leading``, a ones-vector product).
+    - gw: ``conv2d_vjp_reference``'s gw (Eq. 9-10), ``winograd.weight_grad`` when only gw is
+      needed (a first layer), else from ``winograd.backward`` with gx.
+    - gx: ``conv2d_vjp_reference``'s gx (Eq. 11-12), ``winograd.input_grad`` when only gx is
+      needed, else ``winograd.backward``: both from one transform of g and the forward's tiles.
+
+    ``saved`` starts with the algorithm that ran. im2col's holds the im2col matrix, taken
+    from the workspace by the forward; ``release`` gives it back once the engine is done with
+    the node. Winograd's holds x and the forward's transformed tiles, and no workspace buffer.
     """
 
     @staticmethod
@@ -166,16 +180,23 @@ class Conv2d(Op):
         S, pads, D, out = conv_geometry(x.shape, w.shape, stride, padding, dilation, groups)
         if b is not None and b.shape != (w.shape[3],):
             raise ValueError(f"conv2d: bias must have shape ({w.shape[3]},), got {b.shape}")
+        if conv_fast.choose_algorithm(x, w, S, D, groups, out) == "winograd":
+            y, tiles = winograd.forward(x, w, pads, conv_fast.WINOGRAD_TILE, keep_tiles=True)
+            if b is not None:
+                y += b                                                      # Eq. 4: + b[o]
+            return y, ("winograd", x, tiles, w, pads, b is not None)
         y, cols = conv_fast.forward(x, conv_fast.block_diagonal(w, groups), b, S, pads, D, out)
-        return y, (cols, w, x.shape, S, pads, D, groups, b is not None)
+        return y, ("im2col", cols, w, x.shape, S, pads, D, groups, b is not None)
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
-        cols, w, x_shape, S, pads, D, G, has_bias = saved
-        dense = conv_fast.block_diagonal(w, G)
         # y.sum().backward() sends a broadcast (stride-0) view: every product below would
         # copy it again, so make it contiguous once
         g = np.ascontiguousarray(g)
+        if saved[0] == "winograd":
+            return Conv2d.winograd_vjp(g, saved, needs_input_grad)
+        _, cols, w, x_shape, S, pads, D, G, has_bias = saved
+        dense = conv_fast.block_diagonal(w, G)
         gx = gw = gb = None
         if needs_input_grad[1] or (has_bias and needs_input_grad[2]):
             gw, gb = conv_fast.weight_grad(cols, g, dense.shape, has_bias)   # Eq. 8, 9-10
@@ -185,8 +206,25 @@ class Conv2d(Op):
         return (gx, gw, gb) if has_bias else (gx, gw)
 
     @staticmethod
+    def winograd_vjp(g, saved, needs_input_grad):
+        """The VJP of the Winograd forward: each gradient only when asked for."""
+        _, x, tiles, w, pads, has_bias = saved
+        m = conv_fast.WINOGRAD_TILE
+        gx = gw = gb = None
+        if needs_input_grad[0] and needs_input_grad[1]:
+            gx, gw = winograd.backward(x, g, w, pads, m, tiles=tiles)       # Eq. 11-12, 9-10
+        elif needs_input_grad[0]:
+            gx = winograd.input_grad(g, w, pads, m)                         # Eq. 11-12
+        elif needs_input_grad[1]:
+            gw = winograd.weight_grad(x, g, pads, m)                        # Eq. 9-10
+        if has_bias and needs_input_grad[2]:
+            gb = reduce.sum_leading(g, 3)                                   # Eq. 8
+        return (gx, gw, gb) if has_bias else (gx, gw)
+
+    @staticmethod
     def release(saved):
-        workspace.give_back(conv_fast.COLS_SITE, saved[0])
+        if saved[0] == "im2col":
+            workspace.give_back(conv_fast.COLS_SITE, saved[1])
 
 
 @register("conv_transpose2d")

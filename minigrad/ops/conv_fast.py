@@ -5,6 +5,8 @@ each quantity computed with strided views and BLAS products instead of loops ove
 - ``weight_grad``      Eq. 8-10: the same im2col rows times the output gradient.
 - ``input_grad``       Eq. 11-12: each kernel tap's product added where the tap reaches,
                        without building the zero-inserted, padded gradient (``docs/conv.md``).
+- ``choose_algorithm`` the dispatcher: this module's im2col, or ``winograd``'s F(m x m, 3 x 3)
+                       for the 3x3 stride-1 convolutions where it measured faster.
 
 Every function takes NumPy arrays and normalised geometry (``S``, ``D`` pairs, ``pads`` =
 ((top, bottom), (left, right)), ``out`` = (OH, OW)) as ``conv.conv_geometry`` returns it.
@@ -40,6 +42,40 @@ NARROW_COLS_RATIO = 2
 # each block stays in cache while all K*K taps read it (64x32x32x32 -> 64: 61 ms in blocks,
 # 81 ms in one pass over the batch).
 BLOCK_BYTES = 1 << 20
+
+# The dispatcher (``choose_algorithm``). Winograd's tile of F(m x m, 3 x 3): F(4x4). Through
+# the op, one process, alternating, native kernel, N=64 32x32x32 -> 64 3x3 p1, backward(g):
+# im2col 70.9 ms, F(2x2) 88.0 ms (slower than im2col: it makes 2.25x the tiles' passes of
+# F(4x4)), F(4x4) 56.7 ms. Its float32 error (max abs error / max |ref|) is up to 1.2e-5 on
+# the weight gradient, 5-10x PyTorch's own (5e-7 .. 2.5e-6; F(2x2) 2e-7 .. 2e-6), which issue
+# 21 allows when measured and bounded in a test (tests/ops/test_conv_dispatch.py);
+# float64 is exact (1e-10) either way. Set 2 to trade the speed for F(2x2)'s accuracy.
+WINOGRAD_TILE = 4
+# Winograd only with at least this many input and output channels and output pixels. Measured
+# (same run): 32x32x32 -> 64 F(2x2) 41 ms vs im2col 53 ms (wins); 28x28x1 -> 16 4.8 vs 2.2 ms
+# and N=32 14x14x16 -> 32 2.3 vs 2.0 ms (lose: few channels make the
+# tile transforms, one memory pass each, cost more than the products they save, and small
+# images make few tiles). No shape between 16 and 32 channels or 14x14 and 32x32 was timed:
+# the thresholds sit at the smallest winning shape's channels and a 16x16 image.
+WINOGRAD_MIN_CHANNELS = 32
+WINOGRAD_MIN_OUTPUT_PIXELS = 16 * 16
+
+
+def choose_algorithm(x: np.ndarray, w: np.ndarray, S: tuple, D: tuple, G: int,
+                     out: tuple) -> str:
+    """'winograd' or 'im2col' for a conv2d of x (N,H,W,C) with w (KH,KW,C/G,O).
+
+    Winograd (``winograd``, F(WINOGRAD_TILE x WINOGRAD_TILE, 3 x 3)) only exists for 3x3
+    kernels at stride 1, dilation 1, one group, x and w of one float dtype; it pays only with
+    many channels and a large enough image (the measurements above the constants). im2col
+    (this module) everywhere else: it serves every geometry, and the small and few-channel
+    layers are faster with its fewer passes.
+    """
+    winograd_fits = (w.shape[:2] == (3, 3) and S == (1, 1) and D == (1, 1) and G == 1
+                     and x.dtype == w.dtype and x.dtype in (np.float32, np.float64))
+    big_enough = (min(w.shape[2], w.shape[3]) >= WINOGRAD_MIN_CHANNELS
+                  and out[0] * out[1] >= WINOGRAD_MIN_OUTPUT_PIXELS)
+    return "winograd" if winograd_fits and big_enough else "im2col"
 
 
 def windows(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple) -> np.ndarray:
