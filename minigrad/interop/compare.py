@@ -246,7 +246,11 @@ def _layer_difference(call: Call, k: int, torch_call, torch_layer, atol: float, 
     grad = lambda t: None if t is None or t.grad is None else np.asarray(t.grad.data)  # noqa: E731
     out = first_value(call.output)
     output = Difference.of(out.data, array_from_torch(_numpy(torch_out), call.output_layout), atol, rtol)
-    grad_output = Difference.of(grad(out), _from_torch_grad(torch_out, call.output_layout), atol, rtol)
+    # A pass-through layer (Identity) returns its input itself: its output's gradient is then the
+    # input's whole gradient (a residual's shortcut and main path summed). The torch side ran on a
+    # clone of the input, whose gradient is the shortcut's share only: compare with the input's.
+    torch_grad_out = torch_args[0] if out is call.inputs[0] else torch_out
+    grad_output = Difference.of(grad(out), _from_torch_grad(torch_grad_out, call.output_layout), atol, rtol)
     grad_input = Difference.of(grad(call.inputs[0]), _from_torch_grad(torch_args[0], call.input_layout), atol, rtol)
     params, weights_match = {}, True
     for pname, p in call.module._parameters.items():

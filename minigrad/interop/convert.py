@@ -18,7 +18,8 @@ def _same(a, layout):
 
 
 def _conv_kernel_to_torch(w, layout):
-    return w.transpose(3, 2, 0, 1)            # (KH, KW, C/G, O) -> (O, C/G, KH, KW)
+    return w.transpose(3, 2, 0, 1)            # (KH, KW, C/G, O) -> (O, C/G, KH, KW); transposed conv:
+                                              # (KH, KW, O/G, C) -> (C, O/G, KH, KW)
 
 
 def _conv_kernel_from_torch(w, layout):
@@ -66,19 +67,26 @@ class Converter:
 
 def _conv_to_torch(m, tnn):
     return tnn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
-                      groups=getattr(m, "groups", 1), bias=m.bias is not None)
+                      groups=m.groups, bias=m.bias is not None)
 
 
 def _conv_from_torch(t):
     if t.padding_mode != "zeros":
         raise ValueError(f"Conv2d: padding_mode={t.padding_mode!r} has no minigrad equivalent")
-    groups = {"groups": t.groups} if t.groups != 1 else {}
-    try:
-        return nn.Conv2d(t.in_channels, t.out_channels, t.kernel_size, t.stride, t.padding, t.dilation,
-                         bias=t.bias is not None, **groups)
-    except TypeError as error:
-        raise ValueError(f"Conv2d: groups={t.groups} is not supported by this minigrad's "
-                         f"nn.Conv2d") from error
+    return nn.Conv2d(t.in_channels, t.out_channels, t.kernel_size, t.stride, t.padding, t.dilation,
+                     groups=t.groups, bias=t.bias is not None)
+
+
+def _conv_transpose_to_torch(m, tnn):
+    return tnn.ConvTranspose2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
+                               m.output_padding, m.groups, m.bias is not None, m.dilation)
+
+
+def _conv_transpose_from_torch(t):
+    if t.padding_mode != "zeros":
+        raise ValueError(f"ConvTranspose2d: padding_mode={t.padding_mode!r} has no minigrad equivalent")
+    return nn.ConvTranspose2d(t.in_channels, t.out_channels, t.kernel_size, t.stride, t.padding,
+                              t.output_padding, t.groups, t.bias is not None, t.dilation)
 
 
 def _batchnorm(kind: str, layout: Callable) -> Converter:
@@ -145,6 +153,8 @@ _WEIGHTS = dict(weight=(_conv_kernel_to_torch, _conv_kernel_from_torch), bias=(_
 
 CONVERTERS: dict[str, Converter] = {
     "Conv2d": Converter("Conv2d", _conv_to_torch, _conv_from_torch, _WEIGHTS, images_only),
+    "ConvTranspose2d": Converter("ConvTranspose2d", _conv_transpose_to_torch, _conv_transpose_from_torch,
+                                 _WEIGHTS, images_only),
     "Linear": Converter("Linear", lambda m, tnn: tnn.Linear(m.in_features, m.out_features, m.bias is not None),
                         lambda t: nn.Linear(t.in_features, t.out_features, t.bias is not None),
                         dict(weight=(_linear_to_torch, _linear_from_torch), bias=(_same, _same)),

@@ -55,5 +55,21 @@ def test_progress_bar_redraws_with_the_current_batch_count(tmp_path: Path) -> No
 def test_help_documents_the_flags() -> None:
     text = subprocess.run([sys.executable, "examples/train_digits.py", "--help"], check=True,
                           capture_output=True, text=True).stdout
-    for flag in ("--model", "--optimizer", "--epochs", "--batch-size", "--lr", "--seed", "--out", "--resume"):
+    for flag in ("--model", "--optimizer", "--epochs", "--batch-size", "--lr", "--weight-decay", "--schedule",
+                 "--clip-grad-norm", "--label-smoothing", "--seed", "--out", "--resume"):
         assert flag in text
+
+
+def test_residual_model_trains_with_its_recipe(tmp_path: Path) -> None:
+    run("--model", "resnet", "--epochs", "1", "--out", str(tmp_path))
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert (metrics["optimizer"], metrics["lr"], metrics["weight_decay"], metrics["schedule"],
+            metrics["clip_grad_norm"], metrics["label_smoothing"]) == ("adamw", 3e-3, 1e-2, "cosine", 1.0, 0.1)
+    assert metrics["test_accuracy"] > 0.4
+
+
+def test_plain_cnn_keeps_its_recipe(tmp_path: Path) -> None:
+    run("--epochs", "1", "--out", str(tmp_path))
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert (metrics["optimizer"], metrics["lr"], metrics["weight_decay"], metrics["schedule"],
+            metrics["clip_grad_norm"], metrics["label_smoothing"]) == ("adam", 2e-3, 0.0, "step", None, 0.0)
