@@ -24,8 +24,6 @@ from pathlib import Path
 run_python_blocks(Path({path!r}), {{"__name__": "__main__"}})
 """
 
-# architecture.md's "Adding an op" uses an undefined `x` here; the engine branch rewrites that
-# section (its version runs). Remove this entry when it is merged.
 RUNNABLE = [path for path in documents() if blocks(path, "python")]
 
 
