@@ -61,7 +61,7 @@ def test_tutorial_classifier_port_matches_pytorch():
     rng = np.random.default_rng(0)
     data = [(rng.normal(size=(4, 3, 32, 32)), rng.integers(0, 10, 4)) for _ in range(4)]
     theirs = tutorial_net(torch.nn, torch.nn.functional, torch.flatten).double()
-    ours = tutorial_net(mg.nn, mg.functional, mg.functional.flatten).double()   # mg.flatten once on main
+    ours = tutorial_net(mg.nn, mg.functional, mg.flatten).double()
     same_weights(ours, theirs, (1, 32, 32, 3))
     expected = train_tutorial(torch, theirs, [(torch.tensor(x), torch.tensor(y)) for x, y in data])
     got = train_tutorial(mg, ours, [(mg.tensor(x.transpose(0, 2, 3, 1)), mg.tensor(y)) for x, y in data])  # NHWC
@@ -87,7 +87,7 @@ def train_moons(lib, model, X, y, steps=8):
         learning_rate = 1.0 - 0.9 * k / 100
         with lib.no_grad():
             for p in model.parameters():
-                p.sub_(learning_rate * p.grad)                             # `p -= ...` once in-place operators land
+                p -= learning_rate * p.grad                                # as micrograd's users write it
         losses.append(total_loss.item())
     return losses
 
