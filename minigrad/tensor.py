@@ -418,6 +418,12 @@ class Tensor:
     def __ipow__(self, exponent: Any) -> Tensor:
         return self.pow_(exponent)
 
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return self.floor_divide_(other)
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self.remainder_(other)
+
     __lt__ = _comparison(np.less)
     __le__ = _comparison(np.less_equal)
     __gt__ = _comparison(np.greater)
@@ -547,6 +553,12 @@ class Tensor:
 
     def div_(self, other: Any) -> Tensor:
         return self._modify("div_", ew.Div, other)
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        return self._modify("floor_divide_", math_ops.FloorDivide, other)
+
+    def remainder_(self, other: Any) -> Tensor:
+        return self._modify("remainder_", math_ops.Remainder, other)
 
     def pow_(self, exponent: Any) -> Tensor:
         if isinstance(exponent, np.generic):

@@ -87,7 +87,7 @@ def train_moons(lib, model, X, y, steps=8):
         learning_rate = 1.0 - 0.9 * k / 100
         with lib.no_grad():
             for p in model.parameters():
-                p -= learning_rate * p.grad                                # micrograd users write it so
+                p -= learning_rate * p.grad                                # as micrograd's users write it
         losses.append(total_loss.item())
     return losses
 
