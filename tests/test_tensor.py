@@ -238,13 +238,19 @@ def test_setitem_with_mixed_int_and_array_index_follows_torch_axis_order(index) 
 
 
 
+
 def test_floor_division_and_remainder_assignments_change_the_tensor_in_place() -> None:
-    values = [5.0, -7.0, 9.5]
+    import torch
+
+    values = [5.0, -7.0, 9.5, -0.5]
     quotient, remainder = mg.tensor(values), mg.tensor(values)
     aliases = (quotient, remainder)
+    torch_quotient, torch_remainder = torch.tensor(values), torch.tensor(values)
     quotient //= 2.0
-    remainder %= 2.0
+    remainder %= -2.0
+    torch_quotient //= 2.0
+    torch_remainder %= -2.0
     assert quotient is aliases[0] and remainder is aliases[1]
     assert quotient._version == 1 and remainder._version == 1
-    np.testing.assert_array_equal(quotient.numpy(), [2.0, -4.0, 4.0])        # floor, as PyTorch
-    np.testing.assert_array_equal(remainder.numpy(), [1.0, 1.0, 1.5])        # sign of the divisor
+    np.testing.assert_array_equal(quotient.numpy(), torch_quotient.numpy())
+    np.testing.assert_array_equal(remainder.numpy(), torch_remainder.numpy())
