@@ -23,7 +23,6 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     split into G groups, each convolved with its own O/G filters (G = C: depthwise).
     """
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    linalg.check_same_dtype("conv2d", input=_array(x), weight=_array(weight), bias=_array(bias))
     return conv.Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation,
                              groups=groups)
 
@@ -37,15 +36,9 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     input gradient of conv2d(x, w) (same w, same stride/padding/dilation/groups).
     """
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    linalg.check_same_dtype("conv_transpose2d", input=_array(x), weight=_array(weight),
-                            bias=_array(bias))
     return conv.ConvTranspose2d.apply(*inputs, stride=stride, padding=padding,
                                       output_padding=output_padding, groups=groups,
                                       dilation=dilation)
-
-
-def _array(x) -> np.ndarray | None:
-    return None if x is None else as_tensor(x).data
 
 
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,

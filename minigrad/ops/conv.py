@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.ops import conv_fast, reduce, winograd, workspace
+from minigrad.ops.linalg import check_same_dtype
 from minigrad.ops.base import Op, register
 from minigrad.ops.geometry import as_pair, conv_geometry, conv_transpose_geometry
 
@@ -177,6 +178,7 @@ class Conv2d(Op):
 
     @staticmethod
     def forward(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+        check_same_dtype("conv2d", input=x, weight=w, bias=b)
         S, pads, D, out = conv_geometry(x.shape, w.shape, stride, padding, dilation, groups)
         if b is not None and b.shape != (w.shape[3],):
             raise ValueError(f"conv2d: bias must have shape ({w.shape[3]},), got {b.shape}")
@@ -247,6 +249,7 @@ class ConvTranspose2d(Op):
 
     @staticmethod
     def forward(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        check_same_dtype("conv_transpose2d", input=x, weight=w, bias=b)
         S, pads, D, y_shape = conv_transpose_geometry(x.shape, w.shape, stride, padding,
                                                       output_padding, dilation, groups)
         if b is not None and b.shape != (y_shape[3],):
