@@ -163,9 +163,10 @@ class Conv2d(Op):
     F(m x m, 3 x 3) (``winograd``, m = ``conv_fast.WINOGRAD_TILE``) instead, the same
     references computed in the transformed domain:
 
-    - y:  ``conv2d_reference`` (Eq. 4), ``winograd.forward``, then y += b.
-    - gb: ``conv2d_vjp_reference``'s gb (Eq. 8), the sum of g over N, OH, OW
-      (``reduce.sum_leading``, a ones-vector product).
+    - y:  ``conv2d_reference`` (Eq. 4), ``winograd.forward``, b added in the transformed
+      domain (at the point whose output transform is all ones).
+    - gb: ``conv2d_vjp_reference``'s gb (Eq. 8), the sum of g, read off the transformed g
+      by ``winograd.backward`` / ``weight_grad`` (``reduce.sum_leading`` when neither runs).
     - gw: ``conv2d_vjp_reference``'s gw (Eq. 9-10), ``winograd.weight_grad`` when only gw is
       needed (a first layer), else from ``winograd.backward`` with gx.
     - gx: ``conv2d_vjp_reference``'s gx (Eq. 11-12), ``winograd.input_grad`` when only gx is
@@ -183,20 +184,19 @@ class Conv2d(Op):
         if b is not None and b.shape != (w.shape[3],):
             raise ValueError(f"conv2d: bias must have shape ({w.shape[3]},), got {b.shape}")
         if conv_fast.choose_algorithm(x, w, S, D, groups, out) == "winograd":
-            y, tiles = winograd.forward(x, w, pads, conv_fast.WINOGRAD_TILE, keep_tiles=True)
-            if b is not None:
-                y += b                                                      # Eq. 4: + b[o]
+            y, tiles = winograd.forward(x, w, pads, conv_fast.WINOGRAD_TILE, keep_tiles=True,
+                                        bias=b)                             # Eq. 4
             return y, ("winograd", x, tiles, w, pads, b is not None)
         y, cols = conv_fast.forward(x, conv_fast.block_diagonal(w, groups), b, S, pads, D, out)
         return y, ("im2col", cols, w, x.shape, S, pads, D, groups, b is not None)
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
-        # y.sum().backward() sends a broadcast (stride-0) view: every product below would
-        # copy it again, so make it contiguous once
-        g = np.ascontiguousarray(g)
         if saved[0] == "winograd":
             return Conv2d.winograd_vjp(g, saved, needs_input_grad)
+        # y.sum().backward() sends a broadcast (stride-0) view: every product below would
+        # copy it again, so make it contiguous once (Winograd's tile gather reads any view)
+        g = np.ascontiguousarray(g)
         _, cols, w, x_shape, S, pads, D, G, has_bias = saved
         dense = conv_fast.block_diagonal(w, G)
         gx = gw = gb = None
@@ -214,12 +214,12 @@ class Conv2d(Op):
         m = conv_fast.WINOGRAD_TILE
         gx = gw = gb = None
         if needs_input_grad[0] and needs_input_grad[1]:
-            gx, gw = winograd.backward(x, g, w, pads, m, tiles=tiles)       # Eq. 11-12, 9-10
+            gx, gw, gb = winograd.backward(x, g, w, pads, m, tiles=tiles)   # Eq. 11-12, 9-10, 8
+        elif needs_input_grad[1]:
+            gw, gb = winograd.weight_grad(x, g, pads, m)                    # Eq. 9-10, 8
         elif needs_input_grad[0]:
             gx = winograd.input_grad(g, w, pads, m)                         # Eq. 11-12
-        elif needs_input_grad[1]:
-            gw = winograd.weight_grad(x, g, pads, m)                        # Eq. 9-10
-        if has_bias and needs_input_grad[2]:
+        if has_bias and needs_input_grad[2] and gb is None:
             gb = reduce.sum_leading(g, 3)                                   # Eq. 8
         return (gx, gw, gb) if has_bias else (gx, gw)
 

@@ -51,14 +51,16 @@ BLOCK_BYTES = 1 << 20
 # 21 allows when measured and bounded in a test (tests/ops/test_conv_dispatch.py);
 # float64 is exact (1e-10) either way. Set 2 to trade the speed for F(2x2)'s accuracy.
 WINOGRAD_TILE = 4
-# Winograd only with at least this many input and output channels and output pixels. Measured
-# (same run): 32x32x32 -> 64 F(2x2) 41 ms vs im2col 53 ms (wins); 28x28x1 -> 16 4.8 vs 2.2 ms
-# and N=32 14x14x16 -> 32 2.3 vs 2.0 ms (lose: few channels make the
-# tile transforms, one memory pass each, cost more than the products they save, and small
-# images make few tiles). No shape between 16 and 32 channels or 14x14 and 32x32 was timed:
-# the thresholds sit at the smallest winning shape's channels and a 16x16 image.
-WINOGRAD_MIN_CHANNELS = 32
-WINOGRAD_MIN_OUTPUT_PIXELS = 16 * 16
+# Winograd from this many output pixels, by the smaller of the input and output channel
+# counts (the largest key at or below it applies; below the smallest key, never). Measured
+# through the op, forward + every gradient, same process, alternating, native kernel, N=64,
+# 3x3 p1, Winograd vs im2col ms: 32x32x32->64 31 vs 55; 14x14x32->32 5.9 vs 6.6 (wins);
+# 12x12x32->32 2.8 vs 2.5 and 7x7x64->64 5.0 vs 4.1 (lose: few tiles per image);
+# 28x28x16->16 7.8 vs 12.4, 32x32x16->16 9.9 vs 17.0, 16x16x16->32 4.4 vs 4.8 (win);
+# 14x14x16->16 3.8 vs 3.1 (loses); 28x28x1->16 (one input channel) loses by 2x. Few
+# channels make the tile transforms, one memory pass each, cost more than the products they
+# save, and small images make few tiles.
+WINOGRAD_MIN_OUTPUT_PIXELS = {16: 16 * 16, 32: 14 * 14}
 
 
 def choose_algorithm(x: np.ndarray, w: np.ndarray, S: tuple, D: tuple, G: int,
@@ -67,14 +69,16 @@ def choose_algorithm(x: np.ndarray, w: np.ndarray, S: tuple, D: tuple, G: int,
 
     Winograd (``winograd``, F(WINOGRAD_TILE x WINOGRAD_TILE, 3 x 3)) only exists for 3x3
     kernels at stride 1, dilation 1, one group, x and w of one float dtype; it pays only with
-    many channels and a large enough image (the measurements above the constants). im2col
+    enough channels and a large enough image (``WINOGRAD_MIN_OUTPUT_PIXELS``, its keys in
+    increasing order). im2col
     (this module) everywhere else: it serves every geometry, and the small and few-channel
     layers are faster with its fewer passes.
     """
     winograd_fits = (w.shape[:2] == (3, 3) and S == (1, 1) and D == (1, 1) and G == 1
                      and x.dtype == w.dtype and x.dtype in (np.float32, np.float64))
-    big_enough = (min(w.shape[2], w.shape[3]) >= WINOGRAD_MIN_CHANNELS
-                  and out[0] * out[1] >= WINOGRAD_MIN_OUTPUT_PIXELS)
+    channels = min(w.shape[2], w.shape[3])
+    thresholds = [pixels for least, pixels in WINOGRAD_MIN_OUTPUT_PIXELS.items() if channels >= least]
+    big_enough = bool(thresholds) and out[0] * out[1] >= thresholds[-1]
     return "winograd" if winograd_fits and big_enough else "im2col"
 
 

@@ -63,6 +63,14 @@ def over_batch(work: Callable[[slice], None], batch: int, elements: int) -> None
         future.result()                 # re-raises the first error from a worker
 
 
+def each(work: Callable[[int], None], count: int) -> None:
+    """Call ``work(k)`` for k in range(count), each call a task of its own on the pool (the
+    threads take the next task as they finish one)."""
+    executor, _ = pool()
+    for future in [executor.submit(work, k) for k in range(count)]:
+        future.result()                 # re-raises the first error from a worker
+
+
 def copy(view: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Copy ``view`` (e.g. the strided im2col windows) into ``out``, new and C-contiguous by
     default, in parallel over the first axis. Returns ``out``."""

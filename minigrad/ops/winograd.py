@@ -31,6 +31,12 @@ transformed domain):
             dL/dd = (B (x) B) dV added back into the overlapping tiles (the gather's adjoint):
             the training step's choice, ~10% faster than ``input_grad`` + ``weight_grad``.
 
+The bias needs no pass of its own. A^T has a column of ones (point 1 of both tiles, so
+point ``ones_point`` = a + 1 of A^T (x) A^T): a value added to M at that point reaches every
+output of the tile once. So the forward adds b to M[ones_point] (1/T of M) before the output
+transform, and dL/db = sum over tiles of Z[ones_point] (A's row of ones: the sum of the
+tile's output gradient), Eq. 8 read off the transformed gradient.
+
 F(2x2, 3x3) has small exact transforms and 16 products per 4 outputs (2.25x fewer than
 direct); F(4x4, 3x3) has 36 per 16 (4x fewer) and fewer, larger tiles, but its transforms
 hold 1/24 .. 8, so float32 results carry ~10x more rounding error (see
@@ -44,6 +50,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from minigrad.ops import parallel
+from minigrad.ops.reduce import sum_leading
 
 TRANSFORMS = {
     # m: (B^T (a,a), G (a,3), A^T (m,a)), a = m + 2. Lavin & Gray 2015, Sec. 4.1-4.2.
@@ -91,6 +98,13 @@ def kronecker_transforms(m: int, dtype: np.dtype) -> dict[str, np.ndarray]:
     return {name: np.kron(P, P).astype(dtype) for name, P in squares.items()}
 
 
+@functools.lru_cache(maxsize=None)
+def ones_point(m: int) -> int:
+    """The transform point t whose column of A^T (x) A^T is all ones (see the module doc)."""
+    AT = kronecker_transforms(m, np.dtype(np.float64))["AT"]
+    return int(np.flatnonzero((AT == 1).all(axis=0))[0])
+
+
 def tile_grid(out_h: int, out_w: int, m: int) -> tuple[int, int]:
     """Tiles along each axis covering an out_h x out_w output: ceil(out / m)."""
     return -(-out_h // m), -(-out_w // m)
@@ -104,13 +118,24 @@ def pad_to_tiles(x: np.ndarray, pads: Pads, rows: int, cols: int) -> np.ndarray:
     """
     N, H, W, C = x.shape
     (top, _), (left, _) = pads
-    xp = np.zeros((N, rows, cols, C), dtype=x.dtype)
-    src_h, src_w = slice(max(0, -top), H), slice(max(0, -left), W)
-    h = min(H - src_h.start, rows - max(0, top))
-    w = min(W - src_w.start, cols - max(0, left))
-    xp[:, max(0, top):max(0, top) + h, max(0, left):max(0, left) + w] = \
-        x[:, src_h.start:src_h.start + h, src_w.start:src_w.start + w]
+    xp = np.empty((N, rows, cols, C), dtype=x.dtype)
+    src_h, src_w = max(0, -top), max(0, -left)
+    h = min(H - src_h, rows - max(0, top))
+    w = min(W - src_w, cols - max(0, left))
+    inside = (slice(max(0, top), max(0, top) + h), slice(max(0, left), max(0, left) + w))
+    xp[:, inside[0], inside[1]] = x[:, src_h:src_h + h, src_w:src_w + w]
+    zero_outside(xp, *inside)
     return xp
+
+
+def zero_outside(images: np.ndarray, rows: slice, cols: slice) -> None:
+    """Zero images (N, R, Q, C) outside the block [rows, cols] (the block was just written):
+    the copies leave only the border unwritten, so the rest of the fresh array is not zeroed
+    for nothing."""
+    images[:, :rows.start] = 0
+    images[:, rows.stop:] = 0
+    images[:, rows, :cols.start] = 0
+    images[:, rows, cols.stop:] = 0
 
 
 def input_tiles(x: np.ndarray, pads: Pads, out: tuple, m: int, BT: np.ndarray) -> np.ndarray:
@@ -143,11 +168,12 @@ def image_to_output_tiles(g: np.ndarray, m: int) -> np.ndarray:
     entry [a,b,n,u,v] is g[n, um+a, vm+b], zero past the image."""
     N, OH, OW, O = g.shape
     th, tw = tile_grid(OH, OW, m)
-    tiles = np.zeros((m, m, N, th, tw, O), dtype=g.dtype)
+    tiles = np.empty((m, m, N, th, tw, O), dtype=g.dtype)
     for a in range(m):
         for b in range(m):
             part = g[:, a::m, b::m]
             tiles[a, b, :, :part.shape[1], :part.shape[2]] = part
+            zero_outside(tiles[a, b], slice(0, part.shape[1]), slice(0, part.shape[2]))
     return tiles
 
 
@@ -158,28 +184,28 @@ def output_size(x_shape: tuple, pads: Pads) -> tuple[int, int]:
 
 
 def over_image_blocks(work, N: int, tiles_per_image: int, channels: int, m: int, dtype) -> None:
-    """Call ``work(k, images)`` for the k-th slice of the batch, the slices sized so that
-    their transformed tiles (T, tiles, channels) fill about BLOCK_BYTES, in at least
-    MIN_BLOCKS blocks when the batch allows; ``parallel``'s threads take the blocks in turns.
+    """Call ``work(k, images)`` for the k-th of equal slices of the batch (sizes differ by at
+    most one image), each slice's transformed tiles (T, tiles, channels) about BLOCK_BYTES, at
+    least MIN_BLOCKS slices when the batch allows; ``parallel``'s threads take them one by one.
 
     Every tile is independent, so the whole pipeline runs block by block and its large
     intermediates (d, V, M, Y: 2-4x the image each) stay in cache between passes instead of
-    streaming through memory between every two of them. The blocks do not depend on the
-    thread count, so neither do the results.
+    streaming through memory between every two of them. Equal blocks, one task each, keep
+    both threads busy to the end (an uneven last block, or a thread given three blocks to
+    the other's two, leaves a core idle). The blocks do not depend on the thread count, so
+    neither do the results.
     """
-    per_image = (m + 2) ** 2 * tiles_per_image * channels                # elements
-    images = max(1, min(BLOCK_BYTES // (per_image * np.dtype(dtype).itemsize), -(-N // MIN_BLOCKS)))
-    blocks = [slice(start, min(N, start + images)) for start in range(0, N, images)]
-
-    def run(part: slice) -> None:
-        for k in range(part.start, part.stop):
-            work(k, blocks[k])
+    per_image = (m + 2) ** 2 * tiles_per_image * channels * np.dtype(dtype).itemsize   # bytes
+    count = min(N, max(MIN_BLOCKS, -(-N * per_image // BLOCK_BYTES)))
+    bounds = np.linspace(0, N, count + 1).astype(int)
+    blocks = [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
     blas = blas_controller()
-    if blas is None or parallel.num_threads() == 1 or len(blocks) == 1:
-        run(slice(0, len(blocks)))                    # BLAS's own threads share each product
+    if blas is None or parallel.num_threads() == 1 or count == 1:
+        for k, images in enumerate(blocks):          # BLAS's own threads share each product
+            work(k, images)
         return
     with blas.limit(limits=1, user_api="blas"):
-        parallel.over_batch(run, len(blocks), N * per_image)
+        parallel.each(lambda k: work(k, blocks[k]), count)
 
 
 @functools.lru_cache(maxsize=None)
@@ -200,8 +226,8 @@ def blas_controller():
 
 
 def forward(x: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
-            m: int = DEFAULT_TILE, keep_tiles: bool = False):
-    """x (N,H,W,C) (*) w (3,3,C,O) -> y (N,OH,OW,O), cross-correlation, F(m x m, 3 x 3).
+            m: int = DEFAULT_TILE, keep_tiles: bool = False, bias: np.ndarray | None = None):
+    """x (N,H,W,C) (*) w (3,3,C,O) [+ bias (O,)] -> y (N,OH,OW,O), cross-correlation, F(m x m, 3 x 3).
 
     With ``keep_tiles``, returns (y, tiles): the transformed input tiles V of every block, for
     ``backward`` to reuse instead of gathering and transforming x again (2.25x x's memory
@@ -221,6 +247,8 @@ def forward(x: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
     def block(k: int, images: slice) -> None:
         V = input_tiles(x[images], pads, out, m, K["BT"])            # (T, tiles, C)
         M = np.matmul(V, U)                                          # (T, tiles, O)
+        if bias is not None:
+            M[ones_point(m)] += bias                                 # Eq. 4's + b, every output
         Y = K["AT"] @ M.reshape(len(M), -1)                          # (m*m, tiles*O)
         output_tiles_to_image(Y.reshape(m, m, -1, th, tw, O), y[images], m)
         if keep_tiles:
@@ -241,31 +269,45 @@ def input_grad(g: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
     return forward(g, flipped, ((2 - top, 2 - bottom), (2 - left, 2 - right)), m)
 
 
+def transformed_output_grad(g: np.ndarray, m: int, A: np.ndarray) -> np.ndarray:
+    """g (n,OH,OW,O) -> Z (T, tiles, O) = (A (x) A) dY over the tiles of the output gradient."""
+    Z = A @ image_to_output_tiles(g, m).reshape(m * m, -1)          # (T, tiles*O)
+    return Z.reshape(len(A), -1, g.shape[3])
+
+
 def weight_grad(x: np.ndarray, g: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
-                m: int = DEFAULT_TILE) -> np.ndarray:
-    """x (N,H,W,C), g (N,OH,OW,O) -> dL/dw (3,3,C,O) = G^T [sum_tiles (B^T d B)*(A dY A^T)] G."""
+                m: int = DEFAULT_TILE) -> tuple[np.ndarray, np.ndarray]:
+    """x (N,H,W,C), g (N,OH,OW,O) -> (dL/dw (3,3,C,O), dL/db (O,)):
+    dL/dw = G^T [sum_tiles (B^T d B)*(A dY A^T)] G, dL/db = sum_tiles Z[ones_point]."""
     N, C, O = x.shape[0], x.shape[3], g.shape[3]
     out = g.shape[1:3]
     th, tw = tile_grid(*out, m)
     K = kronecker_transforms(m, x.dtype)
-    partial_sums = {}                                                # block k: its dU
+    partial_sums = {}                                                # block k: its dU, db
 
     def block(k: int, images: slice) -> None:
         V = input_tiles(x[images], pads, out, m, K["BT"])            # (T, tiles, C)
-        Z = K["A"] @ image_to_output_tiles(g[images], m).reshape(m * m, -1)  # (T, tiles*O)
-        partial_sums[k] = np.matmul(V.transpose(0, 2, 1), Z.reshape(len(V), -1, O))
+        Z = transformed_output_grad(g[images], m, K["A"])            # (T, tiles, O)
+        partial_sums[k] = np.matmul(V.transpose(0, 2, 1), Z), sum_leading(Z[ones_point(m)], 1)
     over_image_blocks(block, N, th * tw, max(C, O), m, x.dtype)
-    dU = sum(partial_sums[k] for k in range(len(partial_sums)))      # (T, C, O), in block order
-    return (K["GT"] @ dU.reshape(len(dU), C * O)).reshape(3, 3, C, O)
+    return weight_and_bias_grads(partial_sums, K["GT"], C, O)
+
+
+def weight_and_bias_grads(partial_sums: dict, GT: np.ndarray, C: int, O: int):
+    """The blocks' (dU (T,C,O), db (O,)) summed in block order (so the result does not depend
+    on which thread finished first) -> (dL/dw = (G^T (x) G^T) dU (3,3,C,O), dL/db)."""
+    dU = sum(partial_sums[k][0] for k in range(len(partial_sums)))
+    db = sum(partial_sums[k][1] for k in range(len(partial_sums)))
+    return (GT @ dU.reshape(len(dU), C * O)).reshape(3, 3, C, O), db
 
 
 def backward(x: np.ndarray, g: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
-             m: int = DEFAULT_TILE, tiles: list | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """x (N,H,W,C), g (N,OH,OW,O), w (3,3,C,O) -> (dL/dx, dL/dw): both gradients from one
+             m: int = DEFAULT_TILE, tiles: list | None = None):
+    """x (N,H,W,C), g (N,OH,OW,O), w (3,3,C,O) -> (dL/dx, dL/dw, dL/db): all three from one
     transform of the output gradient, Z = (A (x) A) dY tiles (pads >= 0, as in the forward).
     ``tiles``: what ``forward(..., keep_tiles=True)`` returned for this x, w, pads and m.
 
-    The VJP of every line of ``forward``: dU[t] = V[t]^T @ Z[t] (``weight_grad``), and
+    The VJP of every line of ``forward``: dU[t] = V[t]^T @ Z[t] and db (``weight_grad``), and
     dV[t] (tiles, C) = Z[t] @ U[t]^T, dL/dd = (B (x) B) dV, each a x a tile's gradient added
     back where the tile was read (overlapping tiles add), the padding cropped. Saves
     ``input_grad``'s padding, gathering and B^T transform of the output gradient.
@@ -274,24 +316,39 @@ def backward(x: np.ndarray, g: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), 
     O = g.shape[3]
     out = g.shape[1:3]
     th, tw = tile_grid(*out, m)
-    a = m + 2
     (top, _), (left, _) = pads
     K = kronecker_transforms(m, x.dtype)
     UT = (K["G"] @ w.reshape(9, C * O)).reshape(-1, C, O).transpose(0, 2, 1)  # (T, O, C)
     B = K["BT"].T                                                    # B (x) B (T, T)
     gx = np.empty(x.shape, dtype=x.dtype)
-    partial_sums = {}                                                # block k: its dU
+    partial_sums = {}                                                # block k: its dU, db
 
     def block(k: int, images: slice) -> None:
         V = input_tiles(x[images], pads, out, m, K["BT"]) if tiles is None else tiles[k]
-        Z = (K["A"] @ image_to_output_tiles(g[images], m).reshape(m * m, -1)).reshape(len(V), -1, O)
-        partial_sums[k] = np.matmul(V.transpose(0, 2, 1), Z)         # (T, C, O)
-        dd = (B @ np.matmul(Z, UT).reshape(len(V), -1)).reshape(a, a, -1, th, tw, C)
-        gxp = np.zeros((dd.shape[2], th * m + 2, tw * m + 2, C), dtype=x.dtype)
-        for i in range(a):
-            for j in range(a):
-                gxp[:, i:i + th * m:m, j:j + tw * m:m] += dd[i, j]   # adjoint of the gather
-        gx[images] = gxp[:, top:top + H, left:left + W]
+        Z = transformed_output_grad(g[images], m, K["A"])            # (T, tiles, O)
+        partial_sums[k] = np.matmul(V.transpose(0, 2, 1), Z), sum_leading(Z[ones_point(m)], 1)
+        dd = (B @ np.matmul(Z, UT).reshape(len(V), -1)).reshape(m + 2, m + 2, -1, th, tw, C)
+        gx[images] = tiles_to_image(dd, m)[:, top:top + H, left:left + W]
     over_image_blocks(block, N, th * tw, max(C, O), m, x.dtype)
-    dU = sum(partial_sums[k] for k in range(len(partial_sums)))      # (T, C, O), in block order
-    return gx, (K["GT"] @ dU.reshape(len(dU), C * O)).reshape(3, 3, C, O)
+    return (gx, *weight_and_bias_grads(partial_sums, K["GT"], C, O))
+
+
+def tiles_to_image(dd: np.ndarray, m: int) -> np.ndarray:
+    """dd (a, a, n, th, tw, C), dd[i,j,n,u,v] the gradient of tile (u, v) at its pixel (i, j)
+    -> (n, th*m+2, tw*m+2, C), each added at (um+i, vm+j): the adjoint of the tile gather.
+
+    Pixels i, j < m of the tiles cover the image up to th*m, tw*m once each, so they are
+    written, not added; the last two rows and columns are zeroed; then the pixels that
+    overlap the next tile (i or j >= m) are added.
+    """
+    a, _, n, th, tw, C = dd.shape
+    image = np.empty((n, th * m + 2, tw * m + 2, C), dtype=dd.dtype)
+    for i in range(m):
+        for j in range(m):
+            image[:, i:i + th * m:m, j:j + tw * m:m] = dd[i, j]
+    zero_outside(image, slice(0, th * m), slice(0, tw * m))
+    for i in range(a):
+        for j in range(a):
+            if i >= m or j >= m:
+                image[:, i:i + th * m:m, j:j + tw * m:m] += dd[i, j]
+    return image

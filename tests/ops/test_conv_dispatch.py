@@ -24,6 +24,11 @@ FLOAT32_RELATIVE_ERROR = 2e-5
     ((64, 32, 32, 16), (3, 3, 16, 32), (2, 2), (1, 1), 1, (16, 16), "im2col"),    # stride 2
     ((32, 14, 14, 16), (5, 5, 16, 32), (1, 1), (1, 1), 1, (14, 14), "im2col"),    # 5x5
     ((32, 14, 14, 16), (3, 3, 16, 32), (1, 1), (1, 1), 1, (14, 14), "im2col"),    # 16 channels
+    ((64, 28, 28, 16), (3, 3, 16, 16), (1, 1), (1, 1), 1, (28, 28), "winograd"),  # residual's
+    ((64, 16, 16, 16), (3, 3, 16, 32), (1, 1), (1, 1), 1, (16, 16), "winograd"),  # 16 ch, 16x16
+    ((64, 14, 14, 32), (3, 3, 32, 32), (1, 1), (1, 1), 1, (14, 14), "winograd"),  # 32 ch, 14x14
+    ((64, 12, 12, 32), (3, 3, 32, 32), (1, 1), (1, 1), 1, (12, 12), "im2col"),
+    ((64, 28, 28, 8), (3, 3, 8, 16), (1, 1), (1, 1), 1, (28, 28), "im2col"),      # 8 channels
     ((8, 8, 8, 64), (3, 3, 64, 64), (1, 1), (1, 1), 1, (8, 8), "im2col"),         # small image
     ((8, 32, 32, 64), (3, 3, 64, 64), (1, 1), (2, 2), 1, (28, 28), "im2col"),     # dilation
     ((8, 32, 32, 64), (3, 3, 32, 64), (1, 1), (1, 1), 2, (32, 32), "im2col"),     # groups
@@ -36,8 +41,7 @@ def test_dispatcher_choice(x_shape, w_shape, stride, dilation, groups, out, expe
 @pytest.fixture
 def winograd_everywhere(monkeypatch):
     """Route small 3x3 stride-1 convs to Winograd, and record which winograd functions ran."""
-    monkeypatch.setattr(conv_fast, "WINOGRAD_MIN_CHANNELS", 1)
-    monkeypatch.setattr(conv_fast, "WINOGRAD_MIN_OUTPUT_PIXELS", 1)
+    monkeypatch.setattr(conv_fast, "WINOGRAD_MIN_OUTPUT_PIXELS", {1: 1})
     calls = []
     for name in ("forward", "backward", "input_grad", "weight_grad"):
         def spy(*args, _original=getattr(winograd, name), _name=name, **kwargs):

@@ -94,3 +94,19 @@ def test_worker_errors_reach_the_caller(monkeypatch) -> None:
         raise RuntimeError(f"boom {batch.start}")
     with pytest.raises(RuntimeError, match="boom"):
         parallel.over_batch(fail, 4, 100)
+
+
+def test_each_runs_every_task_once_and_passes_on_errors() -> None:
+    seen, lock = [], threading.Lock()
+
+    def record(k):
+        with lock:
+            seen.append(k)
+    parallel.each(record, 7)
+    assert sorted(seen) == list(range(7))
+
+    def fail(k):
+        if k == 3:
+            raise RuntimeError(f"boom {k}")
+    with pytest.raises(RuntimeError, match="boom 3"):
+        parallel.each(fail, 5)

@@ -37,7 +37,7 @@ def reference(x, w, g, pads):
     """Direct convolution and its gradients in float64, one einsum per kernel offset (i, j).
 
     y[n,p,q] = sum_ij xp[n,p+i,q+j] @ w[i,j];  dL/dw[i,j] = sum_npq xp[n,p+i,q+j]^T g[n,p,q];
-    dL/dxp[n,p+i,q+j] += g[n,p,q] @ w[i,j]^T, cropped to the unpadded input.
+    dL/dxp[n,p+i,q+j] += g[n,p,q] @ w[i,j]^T, cropped to the unpadded input; dL/db = sum g.
     """
     x, w, g = (a.astype(np.float64) for a in (x, w, g))
     xp = np.pad(x, ((0, 0), *pads, (0, 0)))
@@ -51,7 +51,7 @@ def reference(x, w, g, pads):
         gxp[:, i:i + out[0], j:j + out[1]] += np.einsum("nhwo,co->nhwc", g, w[i, j])
     (top, bottom), (left, right) = pads
     gx = gxp[:, top:xp.shape[1] - bottom, left:xp.shape[2] - right]
-    return y, gx, gw
+    return y, gx, gw, g.sum(axis=(0, 1, 2))
 
 
 def data(N, H, W, C, O, pads, dtype, seed=0):
@@ -64,7 +64,7 @@ def data(N, H, W, C, O, pads, dtype, seed=0):
 
 def winograd_all(x, w, g, pads, m):
     return (winograd.forward(x, w, pads, m), winograd.input_grad(g, w, pads, m),
-            winograd.weight_grad(x, g, pads, m))
+            *winograd.weight_grad(x, g, pads, m))
 
 
 @pytest.mark.parametrize("m", [2, 4])
@@ -72,12 +72,40 @@ def winograd_all(x, w, g, pads, m):
                                                  if min(min(p) for p in geometry[5]) >= 0])
 def test_backward_gives_both_gradients_of_the_reference(m, N, H, W, C, O, pads) -> None:
     x, w, g = data(N, H, W, C, O, pads, np.float64)
-    _, gx_ref, gw_ref = reference(x, w, g, pads)
-    assert max(relative_errors(winograd.backward(x, g, w, pads, m), (gx_ref, gw_ref))) < FLOAT64_RELATIVE_ERROR
+    expected = reference(x, w, g, pads)[1:]                          # gx, gw, gb
+    assert max(relative_errors(winograd.backward(x, g, w, pads, m), expected)) < FLOAT64_RELATIVE_ERROR
     x32, w32, g32 = (a.astype(np.float32) for a in (x, w, g))
-    gx, gw = winograd.backward(x32, g32, w32, pads, m)
-    assert gx.dtype == gw.dtype == np.float32
-    assert max(relative_errors((gx, gw), (gx_ref, gw_ref))) < FLOAT32_RELATIVE_ERROR[m]
+    grads = winograd.backward(x32, g32, w32, pads, m)
+    assert all(grad.dtype == np.float32 for grad in grads)
+    assert max(relative_errors(grads, expected)) < FLOAT32_RELATIVE_ERROR[m]
+
+
+@pytest.mark.parametrize("m", [2, 4])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_bias_added_in_the_transformed_domain_reaches_every_output(m, dtype) -> None:
+    pads = ((1, 0), (0, 1))                                         # tiles cropped at the border
+    x, w, g = data(3, 7, 9, 5, 6, pads, dtype)
+    b = np.random.default_rng(2).standard_normal(6).astype(dtype)
+    y = winograd.forward(x, w, pads, m, bias=b)
+    expected = reference(x, w, g, pads)[0] + b
+    assert y.dtype == dtype
+    assert relative_errors([y], [expected])[0] < (FLOAT64_RELATIVE_ERROR if dtype == np.float64
+                                                  else FLOAT32_RELATIVE_ERROR[m])
+
+
+def test_results_do_not_depend_on_what_fresh_memory_holds(monkeypatch) -> None:
+    """The functions zero only what their copies leave unwritten: with every np.empty full of
+    NaN they must give the same numbers."""
+    pads = ((1, 1), (1, 1))
+    x, w, g = data(3, 7, 6, 3, 4, pads, np.float64)
+    expected = [*winograd_all(x, w, g, pads, 4), *winograd.backward(x, g, w, pads, 4)]
+    real_empty = np.empty
+    monkeypatch.setattr(np, "empty", lambda *args, **kwargs: real_empty(*args, **kwargs) * np.nan
+                        if np.issubdtype(np.dtype(kwargs.get("dtype", np.float64)), np.floating)
+                        else real_empty(*args, **kwargs))
+    assert np.isnan(np.empty(3, dtype=np.float32)).all()
+    for result, first in zip([*winograd_all(x, w, g, pads, 4), *winograd.backward(x, g, w, pads, 4)], expected):
+        np.testing.assert_array_equal(result, first)
 
 
 def test_backward_reuses_the_forward_tiles_with_the_same_result(monkeypatch) -> None:
@@ -150,9 +178,11 @@ def test_a_broadcast_gradient_gives_the_same_gradients_as_a_contiguous_one() -> 
     pads = ((1, 1), (1, 1))
     x, w, _ = data(2, 6, 6, 3, 4, pads, np.float64)
     ones = np.broadcast_to(np.float64(1), (2, 6, 6, 4))       # what sum()'s VJP hands on
-    for broadcast, contiguous in [(winograd.input_grad(ones, w, pads), winograd.input_grad(np.ones(ones.shape), w, pads)),
-                                  (winograd.weight_grad(x, ones, pads), winograd.weight_grad(x, np.ones(ones.shape), pads))]:
-        np.testing.assert_array_equal(broadcast, contiguous)
+    for broadcast, contiguous in [((winograd.input_grad(ones, w, pads),), (winograd.input_grad(np.ones(ones.shape), w, pads),)),
+                                  (winograd.weight_grad(x, ones, pads), winograd.weight_grad(x, np.ones(ones.shape), pads)),
+                                  (winograd.backward(x, ones, w, pads), winograd.backward(x, np.ones(ones.shape), w, pads))]:
+        for ours, expected in zip(broadcast, contiguous):
+            np.testing.assert_array_equal(ours, expected)
 
 
 def test_the_transforms_compute_one_tile_exactly() -> None:
