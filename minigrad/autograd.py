@@ -8,8 +8,9 @@ the layer above through three small contracts:
   ``.grad_fn`` and ``._version_counter``.
 - A node's edge to an input is the producing Node, None (no gradient flows there) or a
   *leaf*: any object with ``_accumulate_grad(g, owned)``. Backward calls it once with the sum
-  of the gradients that reached the leaf; ``owned`` is True when the engine made that array
-  (it summed two gradients) so no one else holds it and the leaf may keep it, not copy it.
+  of the gradients that reached the leaf; ``owned`` is True when no one else holds that
+  array, so the leaf may keep it, not copy it: the engine made it (it summed two
+  gradients), or an op whose ``fresh_grads`` is True returned it (``minigrad.ops.base``).
 - ``record_hooks`` and ``gradient_hooks``: functions the upper layers add (nn notes module
   scopes, viz shapes and gradient norms) in ``node.notes``; the engine never reads them.
 - Gradient hooks of tensors (``Tensor.register_hook``): functions ``g -> g' or None`` on
@@ -256,9 +257,10 @@ def _propagate(starts: dict, retain_graph: bool, captured: dict | None) -> None:
                 target._accumulate_grad(g, owned)
             continue
         grads = _backward_through(target, g, retain_graph, store_retained=captured is None)
+        fresh = target.op.fresh_grads
         for edge, gi in zip(target.edges, grads):
             if edge is not None:
-                _add_pending(pending, edge, gi)
+                _add_pending(pending, edge, gi, fresh)
                 consumers[edge] -= 1
                 if consumers[edge] == 0:
                     ready.append(edge)
@@ -367,12 +369,13 @@ def _release(node: Node) -> None:
         node.saved = RELEASED
 
 
-def _add_pending(pending: dict, target: Any, gi: Any) -> None:
+def _add_pending(pending: dict, target: Any, gi: Any, fresh: bool = False) -> None:
     """Add ``gi`` into the gradient waiting at ``target``.
 
-    The first gradient waits as the vjp returned it (not owned: the vjp may hold it too).
-    When a second one meets it, the engine makes the sum: a fresh array only the engine holds
-    (owned), to which later gradients are added in place.
+    The first gradient waits as the vjp returned it: owned only when ``fresh`` (its op
+    promises a new array no one else holds), else the vjp may hold it too. When a second
+    one meets an array not owned, the engine makes the sum: a fresh array only the engine
+    holds (owned), to which later gradients are added in place.
     """
     previous, owned = pending.get(target, (None, False))
     if gi is None:
@@ -380,7 +383,7 @@ def _add_pending(pending: dict, target: Any, gi: Any) -> None:
         return
     gi = np.asarray(gi)
     if previous is None:
-        pending[target] = (gi, False)
+        pending[target] = (gi, fresh)
     elif owned and gi.shape == previous.shape and gi.dtype == previous.dtype:
         previous += gi
     else:

@@ -13,6 +13,11 @@ exactly as forward returned it, and ``needs_input_grad`` (one bool per input: wh
 gradient for that input is wanted). It returns one entry per input, None where no gradient
 flows or none is needed.
 
+``fresh_grads = True`` on an op promises that every array its vjp returns is new: not g,
+not saved, not a view of them, not shared with another returned gradient, and not kept by
+the op. The engine then lets a leaf adopt it as ``.grad`` (and adds later gradients into
+it) instead of copying it first. Off by default: most vjps return g or views of it.
+
 ``release(saved)`` is called once when ``saved`` will not be used again: by the engine when a
 backward frees a node's saved values, and right after ``forward`` when no node is recorded.
 An op that lends out buffers can take them back there; the default does nothing.
@@ -52,6 +57,7 @@ class Op:
     """Base class of every op: subclasses define ``forward`` and ``vjp`` (see the module doc)."""
 
     name = "op"
+    fresh_grads = False
 
     @staticmethod
     def forward(*arrays: np.ndarray, **attrs: Any) -> tuple[np.ndarray, Any]:

@@ -175,7 +175,10 @@ class Conv2d(Op):
     ``saved`` starts with the algorithm that ran. im2col's holds the im2col matrix, taken
     from the workspace by the forward; ``release`` gives it back once the engine is done with
     the node. Winograd's holds x and the forward's transformed tiles, and no workspace buffer.
+    Every gradient is a new array (``fresh_grads``: a leaf keeps it as ``.grad``).
     """
+
+    fresh_grads = True
 
     @staticmethod
     def forward(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
@@ -246,6 +249,8 @@ class ConvTranspose2d(Op):
       ``conv_fast.weight_grad`` on the im2col rows that forward of g built.
     - gb: the sum of g (Eq. 8).
     """
+
+    fresh_grads = True
 
     @staticmethod
     def forward(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

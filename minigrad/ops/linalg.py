@@ -70,6 +70,8 @@ class Matmul(Op):
 class Linear(Op):
     """y = x @ w + b. x (..., in), w (in, out), b (out,) -> y (..., out)."""
 
+    fresh_grads = True                                       # three new products
+
     @staticmethod
     def forward(x, w, b=None):
         check_same_dtype("linear", input=x, weight=w, bias=b)

@@ -28,6 +28,8 @@ class BatchNorm(Op):
     training=False: mean and var are running_mean and running_var (a per-channel affine map).
     """
 
+    fresh_grads = True                                       # gx, ggamma, gbeta: new arrays
+
     @staticmethod
     def forward(x, weight, bias, running_mean=None, running_var=None, *, training, momentum, eps):
         rows = _rows(x)
