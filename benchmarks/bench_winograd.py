@@ -6,12 +6,15 @@ output gradient) or, for comparison, from ``input_grad`` and ``weight_grad`` sep
 machine slows all of them alike; each round keeps each function's best time, and the table
 shows the best over rounds and, for the ratios, their range over the rounds (the spread).
 ratio = time / min(PyTorch NCHW, channels_last). With ``--errors``, the float32 results'
-max abs error over max |ref| against PyTorch in float64.
+max abs error over max |ref| against PyTorch in float64. With ``--dispatch``, instead: the
+conv2d op (forward + every gradient, bias included, ``backward(g)``) with Winograd and with
+im2col forced, on the shapes that place ``conv_fast.WINOGRAD_MIN_OUTPUT_PIXELS``, next to
+what ``conv_fast.choose_algorithm`` picks.
 
 The script re-runs itself without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, so that NumPy's
 OpenBLAS picks its native kernel, as on a user's machine (see the env notes of issue 21).
 
-    python benchmarks/bench_winograd.py [--rounds 5] [--min-seconds 0.2] [--errors] [--quick]
+    python benchmarks/bench_winograd.py [--rounds 5] [--min-seconds 0.2] [--errors] [--dispatch] [--quick]
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ import torch  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 import minigrad.functional as F  # noqa: E402
-from minigrad.ops import winograd  # noqa: E402
+from minigrad.ops import conv_fast, winograd  # noqa: E402
 from environment import add_keep_flag  # noqa: E402
 from timing import add_threads_flag, best_ms, use_threads  # noqa: E402
 
@@ -43,6 +46,11 @@ SHAPES = [  # label, N, H, W, C, O, padding
     ("N=32 14x14x16->32 3x3 p1", 32, 14, 14, 16, 32, 1),
 ]
 QUICK_SHAPES = [("N=4 10x10x8->16 3x3 p1", 4, 10, 10, 8, 16, 1)]
+DISPATCH_SHAPES = [  # N, H, W, C, O: 3x3 p1, around the dispatcher's thresholds
+    (64, 32, 32, 32, 64), (64, 14, 14, 32, 32), (64, 12, 12, 32, 32), (64, 7, 7, 64, 64),
+    (64, 28, 28, 16, 16), (64, 32, 32, 16, 16), (64, 16, 16, 16, 32), (64, 14, 14, 16, 16),
+    (64, 28, 28, 8, 16), (64, 28, 28, 1, 16),
+]
 
 
 def winograd_step(x, w, g, padding, summed, m, shared=True):
@@ -86,6 +94,40 @@ def torch_step(x, w, g, padding, summed, channels_last):
     return step
 
 
+def op_step(x, w, b, g, algorithm):
+    """The conv2d op's step (3x3 p1, forward + every gradient) with ``algorithm`` forced."""
+    xt, wt, bt = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+    gt = mg.tensor(g)
+    table = {1: 1} if algorithm == "winograd" else {}          # {}: Winograd never
+
+    def step():
+        xt.grad = wt.grad = bt.grad = None
+        saved, conv_fast.WINOGRAD_MIN_OUTPUT_PIXELS = conv_fast.WINOGRAD_MIN_OUTPUT_PIXELS, table
+        try:
+            F.conv2d(xt, wt, bt, padding=1).backward(gt)
+        finally:
+            conv_fast.WINOGRAD_MIN_OUTPUT_PIXELS = saved
+    return step
+
+
+def time_dispatch(shapes, rounds: int, min_seconds: float) -> None:
+    """Print Winograd's and im2col's op step per shape, the faster one, and the dispatcher's pick."""
+    rng = np.random.default_rng(0)
+    print("conv2d op step (3x3 p1, forward + input, weight and bias gradients, backward(g)), "
+          f"best ms of {rounds} rounds, Winograd and im2col taking turns")
+    for N, H, W, C, O in shapes:
+        x = rng.standard_normal((N, H, W, C), dtype=np.float32)
+        w = rng.standard_normal((3, 3, C, O), dtype=np.float32) * 0.1
+        b = rng.standard_normal(O, dtype=np.float32)
+        g = rng.standard_normal((N, H, W, O), dtype=np.float32)
+        wino, im2col = best_ms(op_step(x, w, b, g, "winograd"), op_step(x, w, b, g, "im2col"),
+                               rounds=rounds, min_seconds=min_seconds)
+        picked = conv_fast.choose_algorithm(x, w, (1, 1), (1, 1), 1, (H, W))
+        faster = "winograd" if wino < im2col else "im2col"
+        print(f"N={N} {H}x{W}x{C}->{O}: winograd {wino:.2f} ms, im2col {im2col:.2f} ms; "
+              f"faster {faster}, dispatcher picks {picked}", flush=True)
+
+
 def relative_errors(x, w, g, padding) -> dict[str, list[float]]:
     """float32 (y, dx, dw) of F(2x2), F(4x4) and PyTorch against PyTorch in float64:
     max abs error / max |ref| of each."""
@@ -123,6 +165,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of turns; best and spread over them")
     parser.add_argument("--min-seconds", type=float, default=0.2, help="each function's block per round lasts this long")
     parser.add_argument("--errors", action="store_true", help="also print float32 errors against float64")
+    parser.add_argument("--dispatch", action="store_true",
+                        help="time the conv2d op with Winograd and with im2col on the dispatcher's shapes")
     parser.add_argument("--quick", action="store_true", help="one small shape, one round (used by the tests)")
     add_threads_flag(parser)
     add_keep_flag(parser)
@@ -130,6 +174,9 @@ def main() -> None:
     threads = use_threads(args.threads)
     print_header(threads)
     rounds = 1 if args.quick else args.rounds
+    if args.dispatch:
+        time_dispatch([(4, 10, 10, 8, 16)] if args.quick else DISPATCH_SHAPES, rounds, args.min_seconds)
+        return
     names = ["winograd F4", "F4 separate grads", "winograd F2", "minigrad conv2d", "torch NCHW", "torch CL"]
     print(f"float32 step = forward + input grad + weight grad; best ms of {rounds} rounds; "
           f"ratio to min(torch NCHW, CL), [range over rounds]")
