@@ -25,6 +25,9 @@ bool = _np.dtype(_np.bool_)
 _DTYPE_NAMES = ["float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32",
           "int", "int16", "short", "int8", "uint8", "bool"]
 from minigrad import autograd, data, functional, nn, optim  # noqa: E402  (mg.nn, mg.optim, ... as in torch)
+from minigrad.ops import workspace as _workspace  # noqa: E402
+
+_workspace.keep_freed_memory()         # freed arrays' memory is reused, not handed back (workspace.py)
 
 __version__ = "0.1.0"
 

@@ -12,9 +12,18 @@ keeps its im2col matrix in the node's saved values and gives it back in ``Conv2d
 which the engine calls once when it frees them (after backward, or right after forward when
 no node is recorded). Nothing is decided from reference counts. A buffer never given back
 (a graph dropped without backward) is simply garbage-collected.
+
+The many arrays of a few megabytes every op makes (outputs, gradients, temporaries) pay the
+same price when the C allocator hands their memory back to the kernel on every free: glibc's
+malloc unmaps a freed chunk above its mmap threshold and trims the heap top above its trim
+threshold. ``keep_freed_memory``, called when minigrad is imported, tells it to keep freed
+memory for the next allocation instead, as PyTorch users get from jemalloc or tcmalloc.
 """
 from __future__ import annotations
 
+import ctypes
+import os
+import platform
 import threading
 
 import numpy as np
@@ -68,3 +77,29 @@ def clear() -> None:
     """Drop every kept buffer (memory goes back to the allocator once no one holds them)."""
     with _lock:
         _free.clear()
+
+
+KEEP_FREED_MEMORY_ENV = "MINIGRAD_KEEP_FREED_MEMORY"  # "0": leave the allocator's defaults
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3            # glibc's mallopt parameters
+TRIM_THRESHOLD = 1 << 30       # free memory at the heap top kept up to this many bytes
+MMAP_THRESHOLD = 32 << 20      # arrays below this come from the heap, glibc's largest setting
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc's malloc keep freed memory for reuse (arrays below MMAP_THRESHOLD from the
+    heap, the heap top trimmed only beyond TRIM_THRESHOLD). Returns whether it did: not
+    outside glibc, nor with ``MINIGRAD_KEEP_FREED_MEMORY=0``.
+
+    Measured (N=64 training steps, same machine, alternating processes, docs/decisions.md):
+    LeNet-style 14.5 -> 12.2 ms, residual 92.6 -> 75.5 ms, minor page faults per step
+    2,000-2,500 -> 0 and 14,000-15,000 -> 30; peak resident memory +0 and +9 MB.
+    """
+    if os.environ.get(KEEP_FREED_MEMORY_ENV, "1") == "0":
+        return False
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))

@@ -1,7 +1,12 @@
 """Reused buffers by explicit ownership: only a given-back buffer is handed out again; conv2d
-gives its im2col matrix back when the engine releases the node, and never reuses an output."""
+gives its im2col matrix back when the engine releases the node, and never reuses an output;
+importing minigrad makes the C allocator keep freed memory."""
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
+import sys
 import threading
 import weakref
 
@@ -137,3 +142,43 @@ def test_threads_get_distinct_buffers() -> None:
     for thread in threads:
         thread.join()
     assert len(results) == 200 and all(results)
+
+
+ALLOCATE_AND_FREE = """
+import resource, sys
+import numpy as np
+if sys.argv[1] == "import":
+    import minigrad  # noqa: F401
+def step():
+    a = np.ones(1 << 20, np.float32); b = np.ones(1 << 20, np.float32); c = a + b; del a, b, c
+step()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    step()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def page_faults(*args: str, **env: str) -> int:
+    """Minor page faults of 20 steps of three fresh 4 MB arrays in a new process."""
+    out = subprocess.run([sys.executable, "-c", ALLOCATE_AND_FREE, *args], check=True,
+                         capture_output=True, text=True, env={**os.environ, **env})
+    return int(out.stdout)
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
+                    reason="keep_freed_memory tunes glibc's malloc only")
+def test_importing_minigrad_makes_freed_arrays_reuse_their_memory() -> None:
+    """Without the tuning every fresh 4 MB array is new memory to the kernel, mapped page by
+    page (hundreds of faults each); with it the freed memory comes back."""
+    pages = 3 * 20 * (4 << 20) // 4096
+    assert page_faults("numpy-only") > pages // 4
+    assert page_faults("import", MINIGRAD_KEEP_FREED_MEMORY="0") > pages // 4
+    assert page_faults("import") < pages // 100
+
+
+def test_keep_freed_memory_says_whether_it_tuned_the_allocator(monkeypatch) -> None:
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert workspace.keep_freed_memory() is glibc
+    monkeypatch.setenv("MINIGRAD_KEEP_FREED_MEMORY", "0")
+    assert workspace.keep_freed_memory() is False
