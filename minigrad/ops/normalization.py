@@ -1,8 +1,12 @@
 """Batch normalisation as one op with its closed-form VJP (instead of nine generic ops).
 
 Statistics are taken over every dimension but the last: (N, H, W) of an NHWC image, N of an
-(N, C) batch. The per-channel sums are ``ones @ x.reshape(rows, C)`` (``reduce.sum_leading``:
-one BLAS product, see docs/decisions.md "sums over leading axes").
+(N, C) batch. ``batch_norm_reference`` and ``batch_norm_vjp_reference`` are the plain
+formulas; the registered op computes the same in fewer, faster passes over the (rows, C)
+matrix, and the tests check it against them. Its per-channel sums are ``ones @ rows``
+(``reduce.sum_leading``: one BLAS product, see docs/decisions.md "sums over leading axes"),
+its per-channel elementwise passes run on wide rows (``per_channel``), and it keeps the
+centered input x - mean for the VJP instead of the normalised one (a pass fewer).
 """
 from __future__ import annotations
 
@@ -10,6 +14,65 @@ import numpy as np
 
 from minigrad.ops.base import Op, register
 from minigrad.ops.reduce import sum_leading
+
+# ``per_channel`` works on rows of WIDE_ROW values (WIDE_ROW // C pixels, the channel vector
+# tiled to match) when C is smaller: NumPy's inner loop over only C values costs more than
+# the arithmetic. Measured, a multiply of 50176x16 float32 by a (16,) vector: 0.42 ms as
+# (rows, 16), 0.29 ms as 128-wide rows, 0.27 ms as 512-wide, no better beyond.
+WIDE_ROW = 512
+
+
+def batch_norm_reference(x: np.ndarray, weight: np.ndarray, bias: np.ndarray,
+                         running_mean: np.ndarray | None, running_var: np.ndarray | None, *,
+                         training: bool, momentum: float, eps: float) -> tuple:
+    """x (..., C) -> (y like x, running_mean, running_var after the call, new arrays; None
+    when not given): y = (x - mean) / sqrt(var + eps) * weight + bias, the batch's mean and
+    biased var in training (running stats move towards the mean and the unbiased var),
+    running_mean and running_var otherwise."""
+    axes = tuple(range(x.ndim - 1))
+    if training:
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        count = x.size // x.shape[-1]
+        if running_mean is not None:
+            running_mean = (1 - momentum) * running_mean + momentum * mean
+            running_var = (1 - momentum) * running_var + momentum * var * count / (count - 1)
+    else:
+        mean, var = running_mean, running_var
+    y = (x - mean) / np.sqrt(var + eps) * weight + bias
+    return y, running_mean, running_var
+
+
+def batch_norm_vjp_reference(g: np.ndarray, x: np.ndarray, weight: np.ndarray,
+                             running_mean: np.ndarray | None, running_var: np.ndarray | None, *,
+                             training: bool, eps: float) -> tuple:
+    """g like x (..., C) -> (gx, gweight (C,), gbias (C,)) of ``batch_norm_reference``."""
+    axes = tuple(range(x.ndim - 1))
+    mean, var = (x.mean(axis=axes), x.var(axis=axes)) if training else (running_mean, running_var)
+    sigma = np.sqrt(var + eps)
+    xhat = (x - mean) / sigma
+    gweight, gbias = (g * xhat).sum(axis=axes), g.sum(axis=axes)
+    if training:                    # mean and var depend on x too
+        gx = weight / sigma * (g - g.mean(axis=axes) - xhat * (g * xhat).mean(axis=axes))
+    else:
+        gx = g * weight / sigma
+    return gx, gweight, gbias
+
+
+def per_channel(ufunc: np.ufunc, rows: np.ndarray, vector: np.ndarray,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """ufunc(rows, vector) for C-contiguous rows (R, C) and vector (C,), into ``out`` (new by
+    default; may be ``rows``). Computed on rows of C * (WIDE_ROW // C) values, the vector tiled
+    to match; the last R mod (WIDE_ROW // C) rows as they are."""
+    R, C = rows.shape
+    if out is None:
+        out = np.empty(rows.shape, dtype=np.result_type(rows, vector))
+    pixels = max(1, WIDE_ROW // C)              # pixels per wide row
+    split = R - R % pixels
+    ufunc(rows[:split].reshape(-1, pixels * C), np.tile(vector, pixels),
+          out=out[:split].reshape(-1, pixels * C))
+    if split < R:
+        ufunc(rows[split:], vector, out=out[split:])
+    return out
 
 
 def _rows(x: np.ndarray) -> np.ndarray:
@@ -26,6 +89,8 @@ class BatchNorm(Op):
     running_mean and running_var (if given) are updated in place, as PyTorch's native op does:
     r <- (1 - momentum) r + momentum s, with the unbiased var s = var R / (R - 1).
     training=False: mean and var are running_mean and running_var (a per-channel affine map).
+
+    Reference: ``batch_norm_reference`` / ``batch_norm_vjp_reference``.
     """
 
     fresh_grads = True                                       # gx, ggamma, gbeta: new arrays
@@ -37,25 +102,25 @@ class BatchNorm(Op):
         if not training:
             inv_std = 1 / np.sqrt(running_var + eps)
             scale = weight * inv_std
-            y = rows * scale
-            y += bias - running_mean * scale
+            y = per_channel(np.multiply, rows, scale)
+            per_channel(np.add, y, bias - running_mean * scale, out=y)
             return y.reshape(x.shape), (False, rows, running_mean, inv_std, scale, x.shape)
         if count <= 1:
             raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, "
                              f"got input size {x.shape}")
         mean = sum_leading(rows, 1) / count
-        xhat = rows - mean
-        var = sum_leading(np.square(xhat), 1) / count
+        centered = per_channel(np.subtract, rows, mean)                    # x - mean
+        var = sum_leading(np.square(centered), 1) / count
         inv_std = 1 / np.sqrt(var + eps)
-        xhat *= inv_std
-        y = xhat * weight
-        y += bias
+        scale = weight * inv_std
+        y = per_channel(np.multiply, centered, scale)
+        per_channel(np.add, y, bias, out=y)
         if running_mean is not None:
             running_mean *= 1 - momentum
             running_mean += momentum * mean
             running_var *= 1 - momentum
             running_var += (momentum * count / (count - 1)) * var
-        return y.reshape(x.shape), (True, xhat, weight * inv_std, x.shape)
+        return y.reshape(x.shape), (True, centered, inv_std, scale, x.shape)
 
     @staticmethod
     def vjp(g, saved, needs_input_grad):
@@ -63,19 +128,20 @@ class BatchNorm(Op):
         g = _rows(g)
         count = g.shape[0]
         if training:
-            xhat, scale, shape = state
+            centered, inv_std, scale, shape = state
             gbeta = sum_leading(g, 1)                                 # sum(g)
-            g_xhat = g * xhat
-            ggamma = sum_leading(g_xhat, 1)                           # sum(g xhat)
-            # gx = weight/sigma (g - mean(g) - xhat mean(g xhat)), means over the rows
-            gx = g * scale
-            gx -= np.multiply(xhat, scale * ggamma / count, out=g_xhat)
-            gx -= scale * gbeta / count
+            g_centered = g * centered
+            ggamma = sum_leading(g_centered, 1) * inv_std             # sum(g xhat)
+            # gx = weight/sigma (g - mean(g) - xhat mean(g xhat)), xhat = (x - mean)/sigma, so
+            # gx = g scale - (x - mean) scale/sigma mean(g xhat) - scale mean(g)
+            gx = per_channel(np.multiply, g, scale)
+            gx -= per_channel(np.multiply, centered, scale * inv_std * ggamma / count, out=g_centered)
+            per_channel(np.subtract, gx, scale * gbeta / count, out=gx)
         else:
             rows, mean, inv_std, scale, shape = state
             gbeta = sum_leading(g, 1)                                 # sum(g)
             ggamma = (sum_leading(g * rows, 1) - mean * gbeta) * inv_std  # sum(g (x - mean) / sigma)
-            gx = g * scale if needs_input_grad[0] else None           # g weight / sigma
+            gx = per_channel(np.multiply, g, scale) if needs_input_grad[0] else None  # g weight / sigma
         gx = None if gx is None else gx.reshape(shape)
         grads = (gx, ggamma if needs_input_grad[1] else None, gbeta if needs_input_grad[2] else None)
         return grads + (None,) * (len(needs_input_grad) - 3)

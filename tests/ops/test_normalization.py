@@ -1,4 +1,5 @@
-"""The batch_norm op and BatchNorm1d/2d against PyTorch over several training steps, and eval."""
+"""The batch_norm op against its plain-formula reference, and the op and BatchNorm1d/2d against
+PyTorch over several training steps, and eval."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,9 +9,13 @@ import torch
 import minigrad as mg
 import minigrad.functional as F
 from minigrad import nn, optim
+from minigrad.ops import normalization
+from minigrad.ops.normalization import BatchNorm, batch_norm_reference, batch_norm_vjp_reference
 
 STEPS = 12
 ATOL = 1e-5            # float32, values of order 1
+REFERENCE_TOL = 1e-12   # float64 (relative and absolute): the op sums and multiplies in another order
+FLOAT32_ATOL = 1e-5     # float32 op against the float64 reference, values of order 1
 
 
 def _to_torch_layout(x: torch.Tensor) -> torch.Tensor:
@@ -62,6 +67,51 @@ def test_batch_norm_training_steps_then_eval_match_torch(kind, shape, options):
     _train_both(ours, theirs, shape, steps=2)
     assert ("weight" in ours.state_dict()) == options.get("affine", True)
     assert ("running_mean" in ours.state_dict()) == options.get("track_running_stats", True)
+
+
+# the op's passes run on rows of WIDE_ROW values: C dividing WIDE_ROW with and without leftover
+# rows, C not dividing it, C wider than it, and an (N, C) batch
+REFERENCE_SHAPES = [(2, 4, 4, 32), (3, 5, 7, 16), (2, 3, 5, 48), (2, 3, 3, 3), (5, 2, 1024), (37, 6)]
+
+
+def _reference_case(shape: tuple, dtype):
+    rng = np.random.default_rng(3)
+    C = shape[-1]
+    x = (rng.standard_normal(shape) * 3 + 2).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    weight, bias = (rng.random(C) + 0.5).astype(dtype), rng.standard_normal(C).astype(dtype)
+    running_mean, running_var = rng.standard_normal(C).astype(dtype), (rng.random(C) + 0.5).astype(dtype)
+    return x, g, weight, bias, running_mean, running_var
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape", REFERENCE_SHAPES)
+@pytest.mark.parametrize("dtype, rtol, atol", [(np.float64, REFERENCE_TOL, REFERENCE_TOL),
+                                              (np.float32, 1e-5, FLOAT32_ATOL)])
+def test_batch_norm_op_matches_the_reference(shape, training, dtype, rtol, atol):
+    x, g, weight, bias, running_mean, running_var = _reference_case(shape, dtype)
+    attrs = dict(training=training, momentum=0.3, eps=1e-3)
+    y_ref, mean_ref, var_ref = batch_norm_reference(*(a.astype(np.float64) for a in (
+        x, weight, bias, running_mean, running_var)), **attrs)
+    grads_ref = batch_norm_vjp_reference(*(a.astype(np.float64) for a in (g, x, weight, running_mean, running_var)),
+                                         training=training, eps=1e-3)
+    mean, var = running_mean.copy(), running_var.copy()
+    y, saved = BatchNorm.forward(x, weight, bias, mean, var, **attrs)
+    grads = BatchNorm.vjp(g, saved, (True,) * 5)
+    assert y.dtype == dtype and all(gi.dtype == dtype for gi in grads[:3])
+    np.testing.assert_allclose(y, y_ref, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(mean, mean_ref, rtol=rtol, atol=atol)     # updated in place
+    np.testing.assert_allclose(var, var_ref, rtol=rtol, atol=atol)
+    for ours, ref in zip(grads[:3], grads_ref):
+        np.testing.assert_allclose(ours, ref, rtol=rtol, atol=atol * np.sqrt(x.size))  # sums over rows
+    assert grads[3:] == (None, None)
+
+
+def test_batch_norm_per_channel_pass_covers_wide_and_leftover_rows():
+    rows = np.arange(40 * 48, dtype=np.float64).reshape(40, 48)        # 10 pixels a wide row: 4 and 0 left
+    vector = np.arange(48, dtype=np.float64)
+    np.testing.assert_array_equal(normalization.per_channel(np.subtract, rows, vector), rows - vector)
+    np.testing.assert_array_equal(normalization.per_channel(np.multiply, rows[:37], vector), rows[:37] * vector)
 
 
 def test_batch_norm_sum_backward_gives_torch_gradients():
