@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.ops import workspace
 from minigrad.ops.base import Op, register
+from minigrad.ops.linalg import check_same_dtype
 from minigrad.ops.reduce import sum_leading
 
 # ``per_channel`` works on rows of WIDE_ROW values (WIDE_ROW // C pixels, the channel vector
@@ -20,6 +22,7 @@ from minigrad.ops.reduce import sum_leading
 # the arithmetic. Measured, a multiply of 50176x16 float32 by a (16,) vector: 0.42 ms as
 # (rows, 16), 0.29 ms as 128-wide rows, 0.27 ms as 512-wide, no better beyond.
 WIDE_ROW = 512
+CENTERED_SITE = "batch_norm.centered"
 
 
 def batch_norm_reference(x: np.ndarray, weight: np.ndarray, bias: np.ndarray,
@@ -89,6 +92,7 @@ class BatchNorm(Op):
     running_mean and running_var (if given) are updated in place, as PyTorch's native op does:
     r <- (1 - momentum) r + momentum s, with the unbiased var s = var R / (R - 1).
     training=False: mean and var are running_mean and running_var (a per-channel affine map).
+    All five arrays have one dtype (PyTorch refuses mixed ones).
 
     Reference: ``batch_norm_reference`` / ``batch_norm_vjp_reference``.
     """
@@ -97,6 +101,8 @@ class BatchNorm(Op):
 
     @staticmethod
     def forward(x, weight, bias, running_mean=None, running_var=None, *, training, momentum, eps):
+        check_same_dtype("batch_norm", input=x, weight=weight, bias=bias, running_mean=running_mean,
+                         running_var=running_var)
         rows = _rows(x)
         count = rows.shape[0]
         if not training:
@@ -109,11 +115,13 @@ class BatchNorm(Op):
             raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, "
                              f"got input size {x.shape}")
         mean = sum_leading(rows, 1) / count
-        centered = per_channel(np.subtract, rows, mean)                    # x - mean
-        var = sum_leading(np.square(centered), 1) / count
+        centered = per_channel(np.subtract, rows, mean,                    # x - mean
+                               out=workspace.take(CENTERED_SITE, rows.shape, rows.dtype))
+        y = np.square(centered)                       # y's memory holds the squares first
+        var = sum_leading(y, 1) / count
         inv_std = 1 / np.sqrt(var + eps)
         scale = weight * inv_std
-        y = per_channel(np.multiply, centered, scale)
+        per_channel(np.multiply, centered, scale, out=y)
         per_channel(np.add, y, bias, out=y)
         if running_mean is not None:
             running_mean *= 1 - momentum
@@ -130,13 +138,13 @@ class BatchNorm(Op):
         if training:
             centered, inv_std, scale, shape = state
             gbeta = sum_leading(g, 1)                                 # sum(g)
-            g_centered = g * centered
-            ggamma = sum_leading(g_centered, 1) * inv_std             # sum(g xhat)
-            # gx = weight/sigma (g - mean(g) - xhat mean(g xhat)), xhat = (x - mean)/sigma, so
-            # gx = g scale - (x - mean) scale/sigma mean(g xhat) - scale mean(g)
-            gx = per_channel(np.multiply, g, scale)
-            gx -= per_channel(np.multiply, centered, scale * inv_std * ggamma / count, out=g_centered)
-            per_channel(np.subtract, gx, scale * gbeta / count, out=gx)
+            gx = np.multiply(g, centered)                 # gx's memory holds g (x - mean) first
+            ggamma = sum_leading(gx, 1) * inv_std                     # sum(g xhat)
+            # gx = weight/sigma (g - mean(g) - xhat mean(g xhat)), xhat = (x - mean)/sigma
+            per_channel(np.multiply, centered, inv_std * ggamma / count, out=gx)
+            np.subtract(g, gx, out=gx)
+            per_channel(np.subtract, gx, gbeta / count, out=gx)
+            per_channel(np.multiply, gx, scale, out=gx)
         else:
             rows, mean, inv_std, scale, shape = state
             gbeta = sum_leading(g, 1)                                 # sum(g)
@@ -145,3 +153,8 @@ class BatchNorm(Op):
         gx = None if gx is None else gx.reshape(shape)
         grads = (gx, ggamma if needs_input_grad[1] else None, gbeta if needs_input_grad[2] else None)
         return grads + (None,) * (len(needs_input_grad) - 3)
+
+    @staticmethod
+    def release(saved):
+        if saved[0]:                                  # training: the centered x goes back
+            workspace.give_back(CENTERED_SITE, saved[1])

@@ -134,6 +134,19 @@ def test_batch_norm_float64_gradcheck_through_the_running_stats_update():
     assert not np.allclose(mean.numpy(), 0)                 # every call updated the running stats
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_refuses_mixed_dtypes_like_torch(training):
+    x = mg.ones(4, 2)
+    with pytest.raises(RuntimeError, match=r"batch_norm: expected all arguments to have the same dtype, "
+                                           r"got input float32, weight float64"):
+        F.batch_norm(x, mg.zeros(2), mg.ones(2), mg.ones(2, dtype=np.float64), mg.zeros(2), training=training)
+    with pytest.raises(RuntimeError, match=r"running_var float64"):
+        F.batch_norm(x, mg.zeros(2), mg.ones(2, dtype=np.float64), training=training)
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.batch_norm(torch.ones(4, 2), torch.zeros(2), torch.ones(2, dtype=torch.float64),
+                                       training=training)
+
+
 def test_batch_norm_refuses_one_value_per_channel_when_training():
     with pytest.raises(ValueError, match=r"batch_norm: Expected more than 1 value per channel.*\(1, 3\)"):
         nn.BatchNorm1d(3)(mg.ones(1, 3))
