@@ -319,7 +319,10 @@ class AdaptiveAvgPool2d(Op):
     """x (N,H,W,C) -> y (N,OH,OW,C), y = mean over each adaptive window (``AdaptiveWindows``).
 
     Reference: ``avg_pool2d_reference`` on the adaptive windows. Fast path:
-    ``pool_fast.adaptive_sums`` / ``adaptive_spread`` (separable: rows, then columns).
+    ``pool_fast.adaptive_sums`` / ``adaptive_spread`` (separable: rows, then columns); for a
+    1x1 output (global average pooling) ``pool_fast.global_sums`` / ``global_spread`` (a BLAS
+    product per image, a broadcast view: forward and backward at 64x14x14x32 measured 3.2 ms
+    separable, np.add.at scattering most of it, and 0.05 ms so).
     """
 
     @staticmethod
@@ -329,6 +332,8 @@ class AdaptiveAvgPool2d(Op):
             return np.zeros((x.shape[0], *windows.out, x.shape[3]), dtype=x.dtype), (None, windows)
         (_, h), (_, w) = windows.bounds(0), windows.bounds(1)
         area = (h[:, None] * w[None, :]).astype(x.dtype)[..., None]
+        if windows.out == (1, 1):
+            return pool_fast.global_sums(x) / area, (area, windows)
         return pool_fast.adaptive_sums(x, windows.bounds(0), windows.bounds(1)) / area, (area, windows)
 
     @staticmethod
@@ -336,6 +341,8 @@ class AdaptiveAvgPool2d(Op):
         area, w = saved
         if area is None:                                    # an empty output
             return (np.zeros((g.shape[0], *w.size, g.shape[3]), dtype=g.dtype),)
+        if w.out == (1, 1):
+            return (pool_fast.global_spread(g / area, w.size),)                            # 1/area
         return (pool_fast.adaptive_spread(g / area, w.bounds(0), w.bounds(1), w.size),)  # 1/area
 
 

@@ -159,6 +159,19 @@ def adaptive_sums(x: np.ndarray, rows: tuple, cols: tuple) -> np.ndarray:
     return sums
 
 
+def global_sums(x: np.ndarray) -> np.ndarray:
+    """x (N,H,W,C) -> (N,1,1,C): the sum over each image, ones (H*W,) @ x (N, H*W, C), one BLAS
+    product per image (the adaptive sums with one window: its rows, then its columns)."""
+    N, H, W, C = x.shape
+    return (np.ones(H * W, dtype=x.dtype) @ x.reshape(N, H * W, C)).reshape(N, 1, 1, C)
+
+
+def global_spread(share: np.ndarray, size: tuple) -> np.ndarray:
+    """share (N,1,1,C) -> (N,H,W,C): every position receives its image's share; a read-only
+    broadcast view (the engine copies or adds gradients, never writes into them)."""
+    return np.broadcast_to(share, (share.shape[0], *size, share.shape[3]))
+
+
 def adaptive_spread(share: np.ndarray, rows: tuple, cols: tuple, size: tuple) -> np.ndarray:
     """share (N,OH,OW,C) -> (N,H,W,C): every position of a window receives the window's share;
     the transpose of ``adaptive_sums`` (np.add.at: windows may share positions)."""

@@ -255,6 +255,8 @@ CASES: list[Case] = [
          torch_fn=torch_pool("adaptive_avg_pool2d", output_size=(3, 2))),
     Case("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (None, 4)), [U((1, 3, 3, 2))],
          name="none_and_upsampling", torch_fn=torch_pool("adaptive_avg_pool2d", output_size=(None, 4))),
+    Case("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, 1), [U((3, 4, 5, 2))], name="global",
+         torch_fn=torch_pool("adaptive_avg_pool2d", output_size=1)),
     Case("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (2, 3)), [D((2, 5, 7, 2))], name="overlapping",
          torch_fn=torch_pool("adaptive_max_pool2d", output_size=(2, 3))),
     Case("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, 1), [D((2, 3, 4, 3))], name="global",

@@ -92,6 +92,23 @@ def test_adaptive_pools_fast_paths_match_the_references(H, W, output_size) -> No
                                pool.avg_pool2d_vjp_reference(g, windows, x.shape), rtol=REFERENCE_RTOL)
 
 
+def test_global_average_pool_gradient_is_a_read_only_view_that_leaves_get_a_copy_of() -> None:
+    """The 1x1 average's VJP is a broadcast view of g / (H*W): .grad (of a leaf, a retained
+    gradient) is a writable copy, and later gradients add into that copy, never into the view."""
+    x = mg.tensor(np.random.default_rng(0).standard_normal((2, 3, 4, 5)), requires_grad=True)
+    y, saved = pool.AdaptiveAvgPool2d.forward(x.data, output_size=1)
+    assert not pool.AdaptiveAvgPool2d.vjp(np.ones(y.shape), saved, (True,))[0].flags.writeable
+    hidden = x * 1
+    hidden.retain_grad()
+    F.adaptive_avg_pool2d(hidden, 1).sum().backward()
+    F.adaptive_avg_pool2d(x, 1).sum().backward()                       # accumulates into x.grad
+    (F.adaptive_avg_pool2d(x, 1).sum() + F.adaptive_avg_pool2d(x, 1).sum()).backward()  # two meet
+    for grad, times in ((hidden.grad, 1), (x.grad, 4)):
+        assert grad.data.flags.writeable
+        np.testing.assert_allclose(grad.numpy(), np.full(x.shape, times / 12), rtol=REFERENCE_RTOL)
+    x.grad.data += 1                                                  # the user's copy to change
+
+
 def test_adaptive_windows_follow_pytorchs_start_and_end_rule() -> None:
     starts, counts = pool.adaptive_windows("adaptive_avg_pool2d", (1, 5, 5, 1), 3).bounds(0)
     np.testing.assert_array_equal(starts, [0, 1, 3])                 # floor(i * 5 / 3)
