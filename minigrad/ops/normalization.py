@@ -6,7 +6,8 @@ formulas; the registered op computes the same in fewer, faster passes over the (
 matrix, and the tests check it against them. Its per-channel sums are ``ones @ rows``
 (``reduce.sum_leading``: one BLAS product, see docs/decisions.md "sums over leading axes"),
 its per-channel elementwise passes run on wide rows (``per_channel``), and it keeps the
-centered input x - mean for the VJP instead of the normalised one (a pass fewer).
+centered input x - mean for the VJP instead of the normalised one (a pass fewer), in a
+``workspace`` buffer given back in ``release``. See docs/decisions.md "BatchNorm passes".
 """
 from __future__ import annotations
 
