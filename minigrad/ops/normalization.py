@@ -6,14 +6,13 @@ formulas; the registered op computes the same in fewer, faster passes over the (
 matrix, and the tests check it against them. Its per-channel sums are ``ones @ rows``
 (``reduce.sum_leading``: one BLAS product, see docs/decisions.md "sums over leading axes"),
 its per-channel elementwise passes run on wide rows (``per_channel``), and it keeps the
-centered input x - mean for the VJP instead of the normalised one (a pass fewer), in a
-``workspace`` buffer given back in ``release``. See docs/decisions.md "BatchNorm passes".
+centered input x - mean for the VJP instead of the normalised one (a pass fewer). See
+docs/decisions.md "BatchNorm passes".
 """
 from __future__ import annotations
 
 import numpy as np
 
-from minigrad.ops import workspace
 from minigrad.ops.base import Op, register
 from minigrad.ops.linalg import check_same_dtype
 from minigrad.ops.reduce import sum_leading
@@ -23,7 +22,6 @@ from minigrad.ops.reduce import sum_leading
 # the arithmetic. Measured, a multiply of 50176x16 float32 by a (16,) vector: 0.42 ms as
 # (rows, 16), 0.29 ms as 128-wide rows, 0.27 ms as 512-wide, no better beyond.
 WIDE_ROW = 512
-CENTERED_SITE = "batch_norm.centered"
 
 
 def batch_norm_reference(x: np.ndarray, weight: np.ndarray, bias: np.ndarray,
@@ -116,8 +114,7 @@ class BatchNorm(Op):
             raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, "
                              f"got input size {x.shape}")
         mean = sum_leading(rows, 1) / count
-        centered = per_channel(np.subtract, rows, mean,                    # x - mean
-                               out=workspace.take(CENTERED_SITE, rows.shape, rows.dtype))
+        centered = per_channel(np.subtract, rows, mean)                    # x - mean
         y = np.square(centered)                       # y's memory holds the squares first
         var = sum_leading(y, 1) / count
         inv_std = 1 / np.sqrt(var + eps)
@@ -154,8 +151,3 @@ class BatchNorm(Op):
         gx = None if gx is None else gx.reshape(shape)
         grads = (gx, ggamma if needs_input_grad[1] else None, gbeta if needs_input_grad[2] else None)
         return grads + (None,) * (len(needs_input_grad) - 3)
-
-    @staticmethod
-    def release(saved):
-        if saved[0]:                                  # training: the centered x goes back
-            workspace.give_back(CENTERED_SITE, saved[1])
