@@ -49,10 +49,11 @@ def test_giving_back_twice_raises() -> None:
         workspace.give_back("site", buffer)
 
 
-def test_sites_shapes_and_dtypes_do_not_share_and_small_arrays_are_not_kept() -> None:
+def test_sites_shapes_dtypes_and_orders_do_not_share_and_small_arrays_are_not_kept() -> None:
     buffer = workspace.take("one", BIG, np.float32)
     workspace.give_back("one", buffer)
-    for other in (("two", BIG, np.float32), ("one", (1024, 512), np.float32), ("one", BIG, np.float64)):
+    for other in (("two", BIG, np.float32), ("one", (1024, 512), np.float32), ("one", BIG, np.float64),
+                  ("one", BIG, np.float32, "F")):
         assert workspace.take(*other) is not buffer
     small = workspace.take("one", (4, 4), np.float32)
     workspace.give_back("one", small)
