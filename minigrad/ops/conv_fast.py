@@ -25,11 +25,11 @@ COLS_SITE = "conv2d.cols"       # the workspace key of the im2col matrix
 
 # Input gradient, one product per tap versus one product for all taps (``input_grad_block``).
 # Below this many input channels the per-tap adds work on rows of C values, too short for
-# NumPy's add loops, and the one-product scatter wins. Chosen when the per-tap path came in
-# (commit f9a878c): it made the 16- and 32-channel benchmark layers faster, while the
-# 1-channel first layers kept the scatter; no channel count in between was timed, and a
-# re-measurement on this shared machine (load above 8 on 2 cores) was too noisy to place the
-# crossover more exactly.
+# NumPy's add loops, and the one-product, tap-major scatter wins. Measured (one process,
+# alternating, native kernel), scatter (whole batch) vs per tap: 3x3 p1 N=64 32x32x3 -> 16
+# 1.88 vs 2.51 ms, N=32 32x32x4 -> 32 1.62 vs 2.15, 32x32x8 -> 32 2.50 vs 3.06, 32x32x16 -> 32
+# 4.18 vs 4.40; at 16 channels the stride-2 and 5x5 benchmark layers need the taps (N=64
+# 32x32x16 -> 32 s2 p1 3.26 vs 2.30 ms, N=32 14x14x16 -> 32 5x5 p2 2.95 vs 2.20).
 PER_TAP_MIN_CHANNELS = 16
 
 # Weight gradient: the product (g2.T @ cols).T instead of cols.T @ g2 when cols has fewer
@@ -49,6 +49,15 @@ COLUMN_MAJOR_MAX_CHANNELS = 4
 # each block stays in cache while all K*K taps read it (64x32x32x32 -> 64: 61 ms in blocks,
 # 81 ms in one pass over the batch).
 BLOCK_BYTES = 1 << 20
+# The scatter's patches (``images_per_block``): one block while the whole batch's fit in
+# SCATTER_WHOLE_BYTES, else blocks of SCATTER_BLOCK_BYTES. Measured (one process,
+# alternating, native kernel), input gradient with patches per block of 2, 4, 8, 16 MB or
+# all: N=32 300x300x1 -> 16 (104 MB in all) 37.9, 38.0, 39.9, 44.0, 54.4 ms; N=64 32x32x3
+# -> 16 p1 (7 MB) 2.83, 2.26, 1.97, 1.92, 2.08 ms; N=32 32x32x8 -> 32 p1 (9.4 MB) 3.78,
+# 3.50, 2.92, 2.37, 2.50 ms: a batch whose patches stay in the shared cache is best whole,
+# a larger one in blocks that fit the cores' L2 caches (2 x 2 MB).
+SCATTER_WHOLE_BYTES = 16 << 20
+SCATTER_BLOCK_BYTES = 4 << 20
 
 # The dispatcher (``choose_algorithm``). Winograd's tile of F(m x m, 3 x 3): F(4x4). Through
 # the op, one process, alternating, native kernel, N=64 32x32x32 -> 64 3x3 p1, backward(g):
@@ -207,17 +216,29 @@ def input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, S: tuple, pads: tup
                D: tuple) -> np.ndarray:
     """Eq. 11-12 without the zeros: g (N,OH,OW,O), w (KH,KW,C,O) -> dL/dx (x_shape).
 
-    Runs ``input_grad_block`` on blocks of images whose output gradient is about
-    ``BLOCK_BYTES``. Input positions no tap reaches get zero (the stride remainder, or an
-    ``x_shape`` larger than the windows cover, as conv_transpose2d's output_padding asks).
+    Runs ``input_grad_block`` on blocks of ``images_per_block`` images. Input positions no
+    tap reaches get zero (the stride remainder, or an ``x_shape`` larger than the windows
+    cover, as conv_transpose2d's output_padding asks).
     """
     gx = np.empty(x_shape, dtype=g.dtype)
-    per_image = g.nbytes // max(1, g.shape[0])
-    images = max(1, BLOCK_BYTES // max(1, per_image))
+    images = images_per_block(g, w)
     for start in range(0, g.shape[0], images):
         block = slice(start, start + images)
         input_grad_block(g[block], w, gx[block], S, pads, D)
     return gx
+
+
+def images_per_block(g: np.ndarray, w: np.ndarray) -> int:
+    """Images per block of ``input_grad``. Per tap: an output gradient of about
+    ``BLOCK_BYTES``. By scatter: the whole batch when its patches (KH*KW*C values per output
+    pixel) fit ``SCATTER_WHOLE_BYTES``, else patches of about ``SCATTER_BLOCK_BYTES``."""
+    N = max(1, g.shape[0])
+    if w.shape[2] >= PER_TAP_MIN_CHANNELS:
+        return min(N, max(1, BLOCK_BYTES // max(1, g.nbytes // N)))
+    patches_per_image = g.nbytes // N // g.shape[3] * (w.size // w.shape[3])
+    if N * patches_per_image <= SCATTER_WHOLE_BYTES:
+        return N
+    return min(N, max(1, SCATTER_BLOCK_BYTES // max(1, patches_per_image)))
 
 
 def input_grad_block(g: np.ndarray, w: np.ndarray, gx: np.ndarray, S: tuple, pads: tuple,

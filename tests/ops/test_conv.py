@@ -104,7 +104,8 @@ def test_fast_path_matches_the_reference_in_float32(shape) -> None:
                                                          "stride_remainder", "pad1")],
                          ids=["per_tap_in_place", "per_tap_phases", "scatter", "scatter_padded"])
 def test_input_gradient_in_blocks_of_images_matches_the_reference(monkeypatch, shape) -> None:
-    monkeypatch.setattr("minigrad.ops.conv_fast.BLOCK_BYTES", 1)     # one image per block
+    for constant in ("BLOCK_BYTES", "SCATTER_WHOLE_BYTES", "SCATTER_BLOCK_BYTES"):
+        monkeypatch.setattr(f"minigrad.ops.conv_fast.{constant}", 1)   # one image per block
     x, w, b, g, geometry = make_problem(3, *shape[1:], seed=1)
     np.testing.assert_allclose(fast_conv2d_and_grads(x, w, b, g, **geometry)[1],
                                conv2d_vjp_reference(g, x, w, **geometry)[0],
