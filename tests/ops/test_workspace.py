@@ -34,6 +34,14 @@ def test_a_given_back_buffer_is_handed_out_again() -> None:
     assert workspace.kept_bytes() == 0                       # taken again: no longer kept
 
 
+def test_a_column_major_buffer_comes_back_column_major() -> None:
+    first = workspace.take("site", BIG, np.float32, order="F")
+    assert first.flags.f_contiguous and not first.flags.c_contiguous
+    workspace.give_back("site", first)
+    assert workspace.take("site", BIG, np.float32) is not first           # a row-major take
+    assert workspace.take("site", BIG, np.float32, order="F") is first
+
+
 def test_a_buffer_not_given_back_is_never_handed_out_and_not_kept_alive() -> None:
     held = workspace.take("site", BIG, np.float32)
     assert workspace.take("site", BIG, np.float32) is not held
