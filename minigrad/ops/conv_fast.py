@@ -25,12 +25,12 @@ COLS_SITE = "conv2d.cols"       # the workspace key of the im2col matrix
 
 # Input gradient, one product per tap versus one product for all taps (``input_grad_block``).
 # Below this many input channels the per-tap adds work on rows of C values, too short for
-# NumPy's add loops, and the one-product scatter wins. Chosen when the per-tap path came in
-# (commit f9a878c): it made the 16- and 32-channel benchmark layers faster, while the
-# 1-channel first layers kept the scatter; no channel count in between was timed, and a
-# re-measurement on this shared machine (load above 8 on 2 cores) was too noisy to place the
-# crossover more exactly.
-PER_TAP_MIN_CHANNELS = 8
+# NumPy's add loops, and the one-product, tap-major scatter wins. Measured (one process,
+# alternating, native kernel), scatter (whole batch) vs per tap: 3x3 p1 N=64 32x32x3 -> 16
+# 1.88 vs 2.51 ms, N=32 32x32x4 -> 32 1.62 vs 2.15, 32x32x8 -> 32 2.50 vs 3.06, 32x32x16 -> 32
+# 4.18 vs 4.40; at 16 channels the stride-2 and 5x5 benchmark layers need the taps (N=64
+# 32x32x16 -> 32 s2 p1 3.26 vs 2.30 ms, N=32 14x14x16 -> 32 5x5 p2 2.95 vs 2.20).
+PER_TAP_MIN_CHANNELS = 16
 
 # Weight gradient: the product (g2.T @ cols).T instead of cols.T @ g2 when cols has fewer
 # than this many times as many columns as g2 (``weight_product``). OpenBLAS measured here: up
@@ -38,10 +38,26 @@ PER_TAP_MIN_CHANNELS = 8
 # slower than cols.T @ g2 once cols is wide.
 NARROW_COLS_RATIO = 2
 
+# im2col column-major, one (tap, channel) column at a time, up to this many input channels
+# (``im2col``). One process, alternating, native kernel, im2col + forward product, row-major
+# -> column-major: N=64 28x28x1 -> 16 0.68 -> 0.27 ms, N=32 300x300x1 -> 16 71 -> 48 ms,
+# N=64 32x32x3 -> 16 p1 1.46 -> 1.05 ms, N=32 32x32x4 -> 32 p1 1.07 -> 0.89 ms; 8 channels
+# 1.50 -> 1.62 ms and 16 channels 2.30 -> 3.36 ms lose (C values in a row already copy fast).
+COLUMN_MAJOR_MAX_CHANNELS = 4
+
 # Output gradient per block of images in ``input_grad``: about one core's L2 cache, so that
 # each block stays in cache while all K*K taps read it (64x32x32x32 -> 64: 61 ms in blocks,
 # 81 ms in one pass over the batch).
 BLOCK_BYTES = 1 << 20
+# The scatter's patches (``images_per_block``): one block while the whole batch's fit in
+# SCATTER_WHOLE_BYTES, else blocks of SCATTER_BLOCK_BYTES. Measured (one process,
+# alternating, native kernel), input gradient with patches per block of 2, 4, 8, 16 MB or
+# all: N=32 300x300x1 -> 16 (104 MB in all) 37.9, 38.0, 39.9, 44.0, 54.4 ms; N=64 32x32x3
+# -> 16 p1 (7 MB) 2.83, 2.26, 1.97, 1.92, 2.08 ms; N=32 32x32x8 -> 32 p1 (9.4 MB) 3.78,
+# 3.50, 2.92, 2.37, 2.50 ms: a batch whose patches stay in the shared cache is best whole,
+# a larger one in blocks that fit the cores' L2 caches (2 x 2 MB).
+SCATTER_WHOLE_BYTES = 16 << 20
+SCATTER_BLOCK_BYTES = 4 << 20
 
 # The dispatcher (``choose_algorithm``). Winograd's tile of F(m x m, 3 x 3): F(4x4). Through
 # the op, one process, alternating, native kernel, N=64 32x32x32 -> 64 3x3 p1, backward(g):
@@ -96,13 +112,24 @@ def im2col(xp: np.ndarray, kernel: tuple, S: tuple, D: tuple, out: tuple,
 
     With ``ones_column`` every row ends in a 1, so a bias is just the last row of the weight
     matrix (the weight of a constant input), and the forward needs no separate ``y += b``.
+    With at most ``COLUMN_MAJOR_MAX_CHANNELS`` channels the matrix is column-major, filled
+    one (tap, channel) column at a time: a copy of whole image rows instead of C values.
     The matrix is taken from the workspace (``COLS_SITE``); give it back when done.
     """
     win = windows(xp, kernel, S, D, out)
-    width = kernel[0] * kernel[1] * xp.shape[3]
-    cols = workspace.take(COLS_SITE, (win.shape[0] * out[0] * out[1], width + ones_column),
-                          xp.dtype)
-    parallel.copy(win, out=cols[:, :width].reshape(win.shape))      # a view into cols
+    N, C = xp.shape[0], xp.shape[3]
+    width = kernel[0] * kernel[1] * C
+    column_major = C <= COLUMN_MAJOR_MAX_CHANNELS
+    cols = workspace.take(COLS_SITE, (N * out[0] * out[1], width + ones_column), xp.dtype,
+                          order="F" if column_major else "C")
+    if column_major:
+        # cols[:, :width].T is row-major (KH*KW*C, N*OH*OW): one row per (tap, channel)
+        target = cols[:, :width].T.reshape(*kernel, C, N, *out)
+        source = win.transpose(3, 4, 5, 0, 1, 2)
+        parallel.over_batch(lambda s: np.copyto(target[:, :, :, s], source[:, :, :, s]), N,
+                            win.size)
+    else:
+        parallel.copy(win, out=cols[:, :width].reshape(win.shape))  # a view into cols
     if ones_column:
         cols[:, width] = 1
     return cols
@@ -123,8 +150,8 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, S: tuple, pads: 
 
 def weight_product(cols: np.ndarray, g2: np.ndarray) -> np.ndarray:
     """cols (M, KK), g2 (M, O) -> cols.T @ g2 (KK, O), the product ordered for OpenBLAS
-    (``NARROW_COLS_RATIO``)."""
-    if cols.shape[1] < NARROW_COLS_RATIO * g2.shape[1]:
+    (``NARROW_COLS_RATIO``; a column-major ``cols`` is fastest as it is)."""
+    if cols.flags.c_contiguous and cols.shape[1] < NARROW_COLS_RATIO * g2.shape[1]:
         return (g2.T @ cols).T
     return cols.T @ g2
 
@@ -144,20 +171,22 @@ def weight_grad(cols: np.ndarray, g: np.ndarray, w_shape: tuple,
 
 
 def scatter_windows(patches: np.ndarray, out: np.ndarray, S: tuple, D: tuple) -> np.ndarray:
-    """Adjoint of ``windows``: zero ``out`` (N,Hp,Wp,C), then add patches (N,OH,OW,KH,KW,C)
-    back at their input positions. Returns ``out``.
+    """Adjoint of ``windows``, tap-major: zero ``out`` (C,N,Hp,Wp), then add patches
+    (KH,KW,C,N,OH,OW) back at their input positions. Returns ``out``.
 
-    A loop over the KH*KW kernel offsets; each adds a whole (N,OH,OW,C) slab. Positions no
-    window reached (the stride remainder) stay zero. Batch slices run in parallel.
+    A loop over the KH*KW kernel offsets; each adds a whole (C,N,OH,OW) slab, whose rows are
+    image rows. Positions no window reached (the stride remainder) stay zero. Batch slices run
+    in parallel.
     """
-    N, OH, OW, KH, KW, C = patches.shape
+    KH, KW, C, N, OH, OW = patches.shape
 
     def scatter(batch: slice) -> None:
-        target, source = out[batch], patches[batch]
+        target = out[:, batch]
         target[...] = 0
         for i in range(KH):
             for j in range(KW):
-                target[offset_slab(i, j, S, D, (OH, OW))] += source[:, :, :, i, j, :]
+                _, rows, cols, _ = offset_slab(i, j, S, D, (OH, OW))
+                target[:, :, rows, cols] += patches[i, j, :, batch]
     parallel.over_batch(scatter, N, patches.size)
     return out
 
@@ -187,17 +216,29 @@ def input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, S: tuple, pads: tup
                D: tuple) -> np.ndarray:
     """Eq. 11-12 without the zeros: g (N,OH,OW,O), w (KH,KW,C,O) -> dL/dx (x_shape).
 
-    Runs ``input_grad_block`` on blocks of images whose output gradient is about
-    ``BLOCK_BYTES``. Input positions no tap reaches get zero (the stride remainder, or an
-    ``x_shape`` larger than the windows cover, as conv_transpose2d's output_padding asks).
+    Runs ``input_grad_block`` on blocks of ``images_per_block`` images. Input positions no
+    tap reaches get zero (the stride remainder, or an ``x_shape`` larger than the windows
+    cover, as conv_transpose2d's output_padding asks).
     """
     gx = np.empty(x_shape, dtype=g.dtype)
-    per_image = g.nbytes // max(1, g.shape[0])
-    images = max(1, BLOCK_BYTES // max(1, per_image))
+    images = images_per_block(g, w)
     for start in range(0, g.shape[0], images):
         block = slice(start, start + images)
         input_grad_block(g[block], w, gx[block], S, pads, D)
     return gx
+
+
+def images_per_block(g: np.ndarray, w: np.ndarray) -> int:
+    """Images per block of ``input_grad``. Per tap: an output gradient of about
+    ``BLOCK_BYTES``. By scatter: the whole batch when its patches (KH*KW*C values per output
+    pixel) fit ``SCATTER_WHOLE_BYTES``, else patches of about ``SCATTER_BLOCK_BYTES``."""
+    N = max(1, g.shape[0])
+    if w.shape[2] >= PER_TAP_MIN_CHANNELS:
+        return min(N, max(1, BLOCK_BYTES // max(1, g.nbytes // N)))
+    patches_per_image = g.nbytes // N // g.shape[3] * (w.size // w.shape[3])
+    if N * patches_per_image <= SCATTER_WHOLE_BYTES:
+        return N
+    return min(N, max(1, SCATTER_BLOCK_BYTES // max(1, patches_per_image)))
 
 
 def input_grad_block(g: np.ndarray, w: np.ndarray, gx: np.ndarray, S: tuple, pads: tuple,
@@ -213,16 +254,13 @@ def input_grad_block(g: np.ndarray, w: np.ndarray, gx: np.ndarray, S: tuple, pad
 
 def input_grad_by_scatter(g: np.ndarray, w: np.ndarray, gx: np.ndarray, S: tuple,
                           pads: tuple, D: tuple) -> None:
-    """Every tap's product in one BLAS call, patches (N,OH,OW,KH,KW,C) = g @ w.T, added into
-    the padded input by ``scatter_windows``; then the padding is cropped."""
+    """Every tap's product in one BLAS call, patches (KH,KW,C,N,OH,OW) = w @ g.T, added into
+    the padded input (C,N,Hp,Wp) by ``scatter_windows``; then cropped and made NHWC."""
     N, OH, OW, O = g.shape
     KH, KW, C, _ = w.shape
-    patches = (g.reshape(-1, O) @ w.reshape(-1, O).T).reshape(N, OH, OW, KH, KW, C)
-    if pads == ((0, 0), (0, 0)):
-        scatter_windows(patches, gx, S, D)
-        return
-    padded_shape = (N, gx.shape[1] + sum(pads[0]), gx.shape[2] + sum(pads[1]), C)
-    gx[...] = crop(scatter_windows(patches, np.empty(padded_shape, g.dtype), S, D), pads)
+    patches = (w.reshape(-1, O) @ g.reshape(-1, O).T).reshape(KH, KW, C, N, OH, OW)
+    padded = np.empty((C, N, gx.shape[1] + sum(pads[0]), gx.shape[2] + sum(pads[1])), g.dtype)
+    gx[...] = crop(scatter_windows(patches, padded, S, D).transpose(1, 2, 3, 0), pads)
 
 
 def reaching_taps(w_shape: tuple, out: tuple, x_hw: tuple, S: tuple, pads: tuple,

@@ -35,22 +35,26 @@ _free: list[tuple[tuple, np.ndarray]] = []        # (key, buffer), oldest first
 _lock = threading.Lock()
 
 
-def _key(site: str, shape: tuple, dtype: np.dtype) -> tuple:
-    return site, tuple(shape), dtype.str
+def _key(site: str, shape: tuple, dtype: np.dtype, order: str) -> tuple:
+    return site, tuple(shape), dtype.str, order
 
 
-def take(site: str, shape: tuple, dtype) -> np.ndarray:
-    """Like ``np.empty(shape, dtype)`` (contents undefined), but a buffer given back to this
-    ``site`` with this shape and dtype when there is one. The caller owns it until it calls
-    ``give_back``."""
+def _order(buffer: np.ndarray) -> str:
+    return "C" if buffer.flags.c_contiguous else "F"
+
+
+def take(site: str, shape: tuple, dtype, order: str = "C") -> np.ndarray:
+    """Like ``np.empty(shape, dtype, order=order)`` (contents undefined), but a buffer given
+    back to this ``site`` with this shape, dtype and order when there is one. The caller owns
+    it until it calls ``give_back``."""
     dtype = np.dtype(dtype)
     if np.prod(shape) * dtype.itemsize >= MIN_BYTES:
-        key = _key(site, shape, dtype)
+        key = _key(site, shape, dtype, order)
         with _lock:
             for k in range(len(_free) - 1, -1, -1):           # the most recent first
                 if _free[k][0] == key:
                     return _free.pop(k)[1]
-    return np.empty(shape, dtype)
+    return np.empty(shape, dtype, order=order)
 
 
 def give_back(site: str, buffer: np.ndarray) -> None:
@@ -62,7 +66,7 @@ def give_back(site: str, buffer: np.ndarray) -> None:
         if any(kept is buffer for _, kept in _free):
             raise RuntimeError(f"workspace.give_back: this {site!r} buffer of shape "
                                f"{buffer.shape} was already given back")
-        _free.append((_key(site, buffer.shape, buffer.dtype), buffer))
+        _free.append((_key(site, buffer.shape, buffer.dtype, _order(buffer)), buffer))
         if len(_free) > MAX_ENTRIES:
             del _free[0]
 

@@ -22,7 +22,8 @@ REFERENCE_VS_TORCH_RTOL = 1e-10    # float64 both sides
 KNOWN_ANSWER_ATOL = 1e-8           # the seed's printed numbers have 8 decimals
 
 # (N, H, W, C, O, kernel, stride, padding, dilation): every branch of the geometry and of the
-# fast path (per-tap input gradient from C = 8, scatter below; strided phases; narrow im2col)
+# fast path (per-tap input gradient from C = 16, scatter below; strided phases; narrow im2col;
+# column-major im2col up to C = 4, row-major above)
 GEOMETRY = {
     "pad1": (2, 5, 5, 3, 4, 3, 1, 1, 1),
     "seed002_backward_shapes": (3, 8, 8, 3, 12, 4, 2, 1, 1),
@@ -30,18 +31,21 @@ GEOMETRY = {
     "stride3_remainder_pad2": (1, 9, 9, 1, 2, 5, 3, 2, 1),
     "1x1_stride2_phase_no_tap_reaches": (2, 6, 6, 2, 2, 1, 2, 0, 1),
     "stride_above_kernel": (1, 8, 7, 2, 2, 2, 3, 0, 1),
-    "8_channels_per_tap": (2, 6, 7, 8, 3, 3, 1, 1, 1),
-    "9_channels_strided_phases": (2, 7, 6, 9, 2, 3, 2, 0, 1),
-    "9_channels_taps_in_padding": (1, 4, 5, 9, 2, 2, 3, 3, 1),
+    "16_channels_per_tap": (2, 6, 7, 16, 3, 3, 1, 1, 1),
+    "8_channels_scatter_row_major_cols": (2, 6, 7, 8, 3, 3, 1, 1, 1),
+    "16_channels_strided_phases": (2, 7, 6, 16, 2, 3, 2, 0, 1),
+    "9_channels_strided_scatter": (2, 7, 6, 9, 2, 3, 2, 0, 1),
+    "16_channels_taps_in_padding": (1, 4, 5, 16, 2, 2, 3, 3, 1),
     "narrow_im2col": (2, 6, 6, 1, 8, 3, 1, 1, 1),
     "dilation2": (2, 9, 9, 3, 4, 3, 1, 2, 2),
-    "dilation2_stride2_remainder_8_channels": (2, 11, 10, 8, 3, 3, 2, 1, 2),
+    "dilation2_stride2_remainder_16_channels": (2, 11, 10, 16, 3, 3, 2, 1, 2),
+    "dilation2_stride2_remainder_4_channels": (2, 11, 10, 4, 3, 3, 2, 1, 2),
     "same": (2, 6, 6, 3, 4, 3, 1, "same", 1),
     "same_even_kernel_dilated_pairs": (2, 6, 7, 2, 3, (2, 4), 1, "same", (1, 2)),
-    "same_even_kernel_9_channels": (1, 5, 4, 9, 2, 2, 1, "same", 1),
+    "same_even_kernel_16_channels": (1, 5, 4, 16, 2, 2, 1, "same", 1),
     "valid": (2, 6, 5, 2, 3, 3, 1, "valid", 1),
     "pairs": (2, 7, 8, 3, 2, (2, 3), (2, 1), (1, 0), (1, 2)),
-    "pairs_8_channels": (2, 8, 7, 8, 3, (3, 2), (1, 2), (0, 2), (2, 1)),
+    "pairs_16_channels": (2, 8, 7, 16, 3, (3, 2), (1, 2), (0, 2), (2, 1)),
 }
 
 
@@ -96,11 +100,12 @@ def test_fast_path_matches_the_reference_in_float32(shape) -> None:
                                    atol=FLOAT32_TOLERANCE * np.abs(reference).max())
 
 
-@pytest.mark.parametrize("shape", [GEOMETRY[k] for k in ("8_channels_per_tap", "9_channels_strided_phases",
+@pytest.mark.parametrize("shape", [GEOMETRY[k] for k in ("16_channels_per_tap", "16_channels_strided_phases",
                                                          "stride_remainder", "pad1")],
                          ids=["per_tap_in_place", "per_tap_phases", "scatter", "scatter_padded"])
 def test_input_gradient_in_blocks_of_images_matches_the_reference(monkeypatch, shape) -> None:
-    monkeypatch.setattr("minigrad.ops.conv_fast.BLOCK_BYTES", 1)     # one image per block
+    for constant in ("BLOCK_BYTES", "SCATTER_WHOLE_BYTES", "SCATTER_BLOCK_BYTES"):
+        monkeypatch.setattr(f"minigrad.ops.conv_fast.{constant}", 1)   # one image per block
     x, w, b, g, geometry = make_problem(3, *shape[1:], seed=1)
     np.testing.assert_allclose(fast_conv2d_and_grads(x, w, b, g, **geometry)[1],
                                conv2d_vjp_reference(g, x, w, **geometry)[0],
@@ -140,7 +145,7 @@ def test_reference_is_the_seed_derivation_on_the_worked_example_of_docs_conv_md(
 
 def test_conv2d_backward_of_a_broadcast_gradient_matches_an_explicit_one() -> None:
     """y.sum().backward() hands conv2d a stride-0 view of ones; the result must not depend on it."""
-    x, w, b, g, geometry = make_problem(*GEOMETRY["9_channels_strided_phases"])
+    x, w, b, g, geometry = make_problem(*GEOMETRY["16_channels_strided_phases"])
     xt, wt = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
     F.conv2d(xt, wt, **geometry).sum().backward()
     _, gx, gw, _ = fast_conv2d_and_grads(x, w, b, np.ones_like(g), **geometry)
@@ -173,8 +178,9 @@ def test_grouped_fast_path_matches_the_reference_and_the_reference_matches_pytor
         np.testing.assert_allclose(ref, theirs, rtol=REFERENCE_VS_TORCH_RTOL, atol=1e-12, err_msg=name)
 
 
-TRANSPOSE_OF = {k: GEOMETRY[k] for k in ("pad1", "stride_remainder", "9_channels_strided_phases",
-                                          "dilation2_stride2_remainder_8_channels", "pairs")}
+TRANSPOSE_OF = {k: GEOMETRY[k] for k in ("pad1", "stride_remainder", "16_channels_strided_phases",
+                                          "dilation2_stride2_remainder_16_channels", "pairs",
+                                          "9_channels_strided_scatter")}
 
 
 @pytest.mark.parametrize("shape", [*TRANSPOSE_OF.values(), *GROUPED.values()],
@@ -196,7 +202,7 @@ def test_conv_transpose2d_is_the_input_gradient_of_conv2d_with_the_same_weight(s
 
 def test_conv_transpose2d_backward_is_conv2d_forward_and_weight_gradient() -> None:
     """Its VJP: gx = conv2d(g, w), gw = conv2d's weight gradient with g as the conv input."""
-    x, w, b, g, geometry = make_problem(*GEOMETRY["9_channels_strided_phases"])
+    x, w, b, g, geometry = make_problem(*GEOMETRY["16_channels_strided_phases"])
     gt, wt = mg.tensor(g, requires_grad=True), mg.tensor(w, requires_grad=True)
     y = F.conv_transpose2d(gt, wt, output_padding=(0, 1), **geometry)  # x 7x6: remainders 0, 1
     assert y.shape == x.shape

@@ -38,6 +38,18 @@ def test_dispatcher_choice(x_shape, w_shape, stride, dilation, groups, out, expe
     assert conv_fast.choose_algorithm(x, w, stride, dilation, groups, out) == expected
 
 
+@pytest.mark.parametrize("g_shape, w_shape, expected", [
+    ((32, 300, 300, 16), (3, 3, 1, 16), 1),      # scatter, 104 MB of patches: 3.2 MB blocks
+    ((64, 32, 32, 16), (3, 3, 3, 16), 64),       # scatter, 7 MB of patches: the whole batch
+    ((64, 26, 26, 16), (3, 3, 1, 16), 64),
+    ((64, 16, 16, 32), (3, 3, 16, 32), 32),      # per tap: 1 MB of output gradient
+    ((32, 14, 14, 32), (5, 5, 16, 32), 32),
+])
+def test_input_gradient_block_sizes(g_shape, w_shape, expected) -> None:
+    g, w = np.empty(g_shape, np.float32), np.empty(w_shape, np.float32)
+    assert conv_fast.images_per_block(g, w) == expected
+
+
 @pytest.fixture
 def winograd_everywhere(monkeypatch):
     """Route small 3x3 stride-1 convs to Winograd, and record which winograd functions ran."""

@@ -34,6 +34,14 @@ def test_a_given_back_buffer_is_handed_out_again() -> None:
     assert workspace.kept_bytes() == 0                       # taken again: no longer kept
 
 
+def test_a_column_major_buffer_comes_back_column_major() -> None:
+    first = workspace.take("site", BIG, np.float32, order="F")
+    assert first.flags.f_contiguous and not first.flags.c_contiguous
+    workspace.give_back("site", first)
+    assert workspace.take("site", BIG, np.float32) is not first           # a row-major take
+    assert workspace.take("site", BIG, np.float32, order="F") is first
+
+
 def test_a_buffer_not_given_back_is_never_handed_out_and_not_kept_alive() -> None:
     held = workspace.take("site", BIG, np.float32)
     assert workspace.take("site", BIG, np.float32) is not held
@@ -49,10 +57,11 @@ def test_giving_back_twice_raises() -> None:
         workspace.give_back("site", buffer)
 
 
-def test_sites_shapes_and_dtypes_do_not_share_and_small_arrays_are_not_kept() -> None:
+def test_sites_shapes_dtypes_and_orders_do_not_share_and_small_arrays_are_not_kept() -> None:
     buffer = workspace.take("one", BIG, np.float32)
     workspace.give_back("one", buffer)
-    for other in (("two", BIG, np.float32), ("one", (1024, 512), np.float32), ("one", BIG, np.float64)):
+    for other in (("two", BIG, np.float32), ("one", (1024, 512), np.float32), ("one", BIG, np.float64),
+                  ("one", BIG, np.float32, "F")):
         assert workspace.take(*other) is not buffer
     small = workspace.take("one", (4, 4), np.float32)
     workspace.give_back("one", small)
