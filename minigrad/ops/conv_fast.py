@@ -85,16 +85,15 @@ def choose_algorithm(x: np.ndarray, w: np.ndarray, S: tuple, D: tuple, G: int,
 
     Winograd (``winograd``, F(WINOGRAD_TILE x WINOGRAD_TILE, 3 x 3)) only exists for 3x3
     kernels at stride 1, dilation 1, one group, x and w of one float dtype; it pays only with
-    enough channels and a large enough image (``WINOGRAD_MIN_OUTPUT_PIXELS``, its keys in
-    increasing order). im2col
-    (this module) everywhere else: it serves every geometry, and the small and few-channel
-    layers are faster with its fewer passes.
+    enough channels and a large enough image (``WINOGRAD_MIN_OUTPUT_PIXELS``). im2col (this
+    module) everywhere else: it serves every geometry, and the small and few-channel layers
+    are faster with its fewer passes.
     """
     winograd_fits = (w.shape[:2] == (3, 3) and S == (1, 1) and D == (1, 1) and G == 1
                      and x.dtype == w.dtype and x.dtype in (np.float32, np.float64))
     channels = min(w.shape[2], w.shape[3])
-    thresholds = [pixels for least, pixels in WINOGRAD_MIN_OUTPUT_PIXELS.items() if channels >= least]
-    big_enough = bool(thresholds) and out[0] * out[1] >= thresholds[-1]
+    least = max((k for k in WINOGRAD_MIN_OUTPUT_PIXELS if channels >= k), default=None)
+    big_enough = least is not None and out[0] * out[1] >= WINOGRAD_MIN_OUTPUT_PIXELS[least]
     return "winograd" if winograd_fits and big_enough else "im2col"
 
 

@@ -91,7 +91,8 @@ class BatchNorm(Op):
     running_mean and running_var (if given) are updated in place, as PyTorch's native op does:
     r <- (1 - momentum) r + momentum s, with the unbiased var s = var R / (R - 1).
     training=False: mean and var are running_mean and running_var (a per-channel affine map).
-    All five arrays have one dtype (PyTorch refuses mixed ones).
+    All five arrays have one dtype. PyTorch refuses mixed ones too, except a float16 or
+    bfloat16 input with float32 parameters, which minigrad also refuses (differences.md).
 
     Reference: ``batch_norm_reference`` / ``batch_norm_vjp_reference``.
     """

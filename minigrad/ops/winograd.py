@@ -226,7 +226,8 @@ def blas_controller():
 
 
 def forward(x: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
-            m: int = DEFAULT_TILE, keep_tiles: bool = False, bias: np.ndarray | None = None):
+            m: int = DEFAULT_TILE, keep_tiles: bool = False,
+            bias: np.ndarray | None = None) -> np.ndarray | tuple[np.ndarray, list]:
     """x (N,H,W,C) (*) w (3,3,C,O) [+ bias (O,)] -> y (N,OH,OW,O), cross-correlation, F(m x m, 3 x 3).
 
     With ``keep_tiles``, returns (y, tiles): the transformed input tiles V of every block, for
@@ -290,19 +291,22 @@ def weight_grad(x: np.ndarray, g: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
         Z = transformed_output_grad(g[images], m, K["A"])            # (T, tiles, O)
         partial_sums[k] = np.matmul(V.transpose(0, 2, 1), Z), sum_leading(Z[ones_point(m)], 1)
     over_image_blocks(block, N, th * tw, max(C, O), m, x.dtype)
-    return weight_and_bias_grads(partial_sums, K["GT"], C, O)
+    return weight_and_bias_grads(partial_sums, K["GT"], C, O, x.dtype)
 
 
-def weight_and_bias_grads(partial_sums: dict, GT: np.ndarray, C: int, O: int):
+def weight_and_bias_grads(partial_sums: dict, GT: np.ndarray, C: int, O: int,
+                          dtype) -> tuple[np.ndarray, np.ndarray]:
     """The blocks' (dU (T,C,O), db (O,)) summed in block order (so the result does not depend
-    on which thread finished first) -> (dL/dw = (G^T (x) G^T) dU (3,3,C,O), dL/db)."""
-    dU = sum(partial_sums[k][0] for k in range(len(partial_sums)))
-    db = sum(partial_sums[k][1] for k in range(len(partial_sums)))
+    on which thread finished first) -> (dL/dw = (G^T (x) G^T) dU (3,3,C,O), dL/db (O,)).
+    An empty batch has no blocks: both sums are zero."""
+    dU = sum((partial_sums[k][0] for k in range(len(partial_sums))), np.zeros((GT.shape[1], C, O), dtype))
+    db = sum((partial_sums[k][1] for k in range(len(partial_sums))), np.zeros(O, dtype))
     return (GT @ dU.reshape(len(dU), C * O)).reshape(3, 3, C, O), db
 
 
 def backward(x: np.ndarray, g: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), (1, 1)),
-             m: int = DEFAULT_TILE, tiles: list | None = None):
+             m: int = DEFAULT_TILE,
+             tiles: list | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """x (N,H,W,C), g (N,OH,OW,O), w (3,3,C,O) -> (dL/dx, dL/dw, dL/db): all three from one
     transform of the output gradient, Z = (A (x) A) dY tiles (pads >= 0, as in the forward).
     ``tiles``: what ``forward(..., keep_tiles=True)`` returned for this x, w, pads and m.
@@ -330,7 +334,7 @@ def backward(x: np.ndarray, g: np.ndarray, w: np.ndarray, pads: Pads = ((1, 1), 
         dd = (B @ np.matmul(Z, UT).reshape(len(V), -1)).reshape(m + 2, m + 2, -1, th, tw, C)
         gx[images] = tiles_to_image(dd, m)[:, top:top + H, left:left + W]
     over_image_blocks(block, N, th * tw, max(C, O), m, x.dtype)
-    return (gx, *weight_and_bias_grads(partial_sums, K["GT"], C, O))
+    return (gx, *weight_and_bias_grads(partial_sums, K["GT"], C, O, x.dtype))
 
 
 def tiles_to_image(dd: np.ndarray, m: int) -> np.ndarray:

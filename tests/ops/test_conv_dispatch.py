@@ -144,3 +144,20 @@ def test_a_routed_benchmark_sized_layer_runs_winograd_and_matches_the_reference(
     gx_ref, gw_ref, _ = conv2d_vjp_reference(np.ones((1, 16, 16, 32)), x, w, padding=1)
     for result, expected in [(y, conv2d_reference(x, w, padding=1)), (xt.grad, gx_ref), (wt.grad, gw_ref)]:
         assert relative_error(result.numpy(), expected) < FLOAT64_RELATIVE_ERROR
+
+
+@pytest.mark.parametrize("needs", [(True, True), (False, True), (True, False)])
+def test_winograd_path_gives_empty_and_zero_gradients_for_an_empty_batch(winograd_everywhere, needs) -> None:
+    x = mg.zeros(0, 6, 6, 3, requires_grad=needs[0])
+    w = mg.tensor(np.ones((3, 3, 3, 4), np.float32), requires_grad=needs[1])
+    b = mg.zeros(4, requires_grad=True)
+    y = F.conv2d(x, w, b, padding=1)
+    assert y.shape == (0, 6, 6, 4)
+    y.sum().backward()
+    assert winograd_everywhere[0] == "forward"
+    if needs[0]:
+        assert x.grad.shape == (0, 6, 6, 3)
+    if needs[1]:
+        np.testing.assert_array_equal(w.grad.numpy(), np.zeros((3, 3, 3, 4), np.float32))
+        assert w.grad.dtype == mg.float32
+    np.testing.assert_array_equal(b.grad.numpy(), np.zeros(4, np.float32))

@@ -108,10 +108,10 @@ def test_batch_norm_op_matches_the_reference(shape, training, dtype, rtol, atol)
 
 
 def test_batch_norm_per_channel_pass_covers_wide_and_leftover_rows():
-    rows = np.arange(40 * 48, dtype=np.float64).reshape(40, 48)        # 10 pixels a wide row: 4 and 0 left
+    rows = np.arange(40 * 48, dtype=np.float64).reshape(40, 48)        # C=48: 10 rows make a 480-wide row; 40 rows: 4 wide, 0 left
     vector = np.arange(48, dtype=np.float64)
     np.testing.assert_array_equal(normalization.per_channel(np.subtract, rows, vector), rows - vector)
-    np.testing.assert_array_equal(normalization.per_channel(np.multiply, rows[:37], vector), rows[:37] * vector)
+    np.testing.assert_array_equal(normalization.per_channel(np.multiply, rows[:37], vector), rows[:37] * vector)   # 37: 3 wide, 7 left
 
 
 def test_batch_norm_sum_backward_gives_torch_gradients():
