@@ -147,17 +147,24 @@ def test_a_routed_benchmark_sized_layer_runs_winograd_and_matches_the_reference(
 
 
 @pytest.mark.parametrize("needs", [(True, True), (False, True), (True, False)])
-def test_winograd_path_gives_empty_and_zero_gradients_for_an_empty_batch(winograd_everywhere, needs) -> None:
+def test_winograd_path_on_an_empty_batch_matches_pytorch(winograd_everywhere, needs) -> None:
+    torch = pytest.importorskip("torch")
+    w_np = np.random.default_rng(0).standard_normal((3, 3, 3, 4)).astype(np.float32)
     x = mg.zeros(0, 6, 6, 3, requires_grad=needs[0])
-    w = mg.tensor(np.ones((3, 3, 3, 4), np.float32), requires_grad=needs[1])
+    w = mg.tensor(w_np, requires_grad=needs[1])
     b = mg.zeros(4, requires_grad=True)
     y = F.conv2d(x, w, b, padding=1)
-    assert y.shape == (0, 6, 6, 4)
     y.sum().backward()
     assert winograd_everywhere[0] == "forward"
+    xt = torch.zeros(0, 3, 6, 6, requires_grad=needs[0])
+    wt = torch.tensor(np.ascontiguousarray(w_np.transpose(3, 2, 0, 1)), requires_grad=needs[1])
+    bt = torch.zeros(4, requires_grad=True)
+    yt = torch.nn.functional.conv2d(xt, wt, bt, padding=1)
+    yt.sum().backward()
+    assert y.shape == tuple(yt.permute(0, 2, 3, 1).shape)
     if needs[0]:
-        assert x.grad.shape == (0, 6, 6, 3)
+        assert x.grad.shape == tuple(xt.grad.permute(0, 2, 3, 1).shape)
     if needs[1]:
-        np.testing.assert_array_equal(w.grad.numpy(), np.zeros((3, 3, 3, 4), np.float32))
         assert w.grad.dtype == mg.float32
-    np.testing.assert_array_equal(b.grad.numpy(), np.zeros(4, np.float32))
+        np.testing.assert_array_equal(w.grad.numpy(), wt.grad.permute(2, 3, 1, 0).numpy())
+    np.testing.assert_array_equal(b.grad.numpy(), bt.grad.numpy())
