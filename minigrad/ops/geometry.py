@@ -55,13 +55,21 @@ def pad_images(x: np.ndarray, pads: tuple, value: float = 0.0) -> np.ndarray:
         return x
     N, H, W, C = x.shape
     (top, bottom), (left, right) = pads
-    # fill only the border: filling all of it first writes the interior twice (measured:
-    # 64x32x32x16 padded by 1, 0.47 -> 0.34 ms; 32x300x300x1, 1.22 -> 0.85 ms)
     padded = np.empty((N, H + top + bottom, W + left + right, C), dtype=x.dtype)
-    padded[:, :top] = padded[:, top + H:] = value
-    padded[:, top:top + H, :left] = padded[:, top:top + H, left + W:] = value
-    padded[:, top:top + H, left:left + W] = x
+    inside = slice(top, top + H), slice(left, left + W)
+    padded[:, inside[0], inside[1]] = x
+    fill_outside(padded, *inside, value)
     return padded
+
+
+def fill_outside(images: np.ndarray, rows: slice, cols: slice, value: float = 0.0) -> None:
+    """Set images (N,R,Q,C) to ``value`` outside the block [rows, cols], which the caller
+    writes itself: filling all of a fresh array first writes the block twice (measured in
+    ``pad_images``: 64x32x32x16 padded by 1, 0.47 -> 0.34 ms; 32x300x300x1, 1.22 -> 0.85 ms)."""
+    images[:, :rows.start] = value
+    images[:, rows.stop:] = value
+    images[:, rows, :cols.start] = value
+    images[:, rows, cols.stop:] = value
 
 
 def crop(xp: np.ndarray, pads: tuple) -> np.ndarray:

@@ -50,6 +50,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from minigrad.ops import parallel
+from minigrad.ops.geometry import fill_outside
 from minigrad.ops.reduce import sum_leading
 
 TRANSFORMS = {
@@ -124,18 +125,8 @@ def pad_to_tiles(x: np.ndarray, pads: Pads, rows: int, cols: int) -> np.ndarray:
     w = min(W - src_w, cols - max(0, left))
     inside = (slice(max(0, top), max(0, top) + h), slice(max(0, left), max(0, left) + w))
     xp[:, inside[0], inside[1]] = x[:, src_h:src_h + h, src_w:src_w + w]
-    zero_outside(xp, *inside)
+    fill_outside(xp, *inside)
     return xp
-
-
-def zero_outside(images: np.ndarray, rows: slice, cols: slice) -> None:
-    """Zero images (N, R, Q, C) outside the block [rows, cols] (the block was just written):
-    the copies leave only the border unwritten, so the rest of the fresh array is not zeroed
-    for nothing."""
-    images[:, :rows.start] = 0
-    images[:, rows.stop:] = 0
-    images[:, rows, :cols.start] = 0
-    images[:, rows, cols.stop:] = 0
 
 
 def input_tiles(x: np.ndarray, pads: Pads, out: tuple, m: int, BT: np.ndarray) -> np.ndarray:
@@ -173,7 +164,7 @@ def image_to_output_tiles(g: np.ndarray, m: int) -> np.ndarray:
         for b in range(m):
             part = g[:, a::m, b::m]
             tiles[a, b, :, :part.shape[1], :part.shape[2]] = part
-            zero_outside(tiles[a, b], slice(0, part.shape[1]), slice(0, part.shape[2]))
+            fill_outside(tiles[a, b], slice(0, part.shape[1]), slice(0, part.shape[2]))
     return tiles
 
 
@@ -350,7 +341,7 @@ def tiles_to_image(dd: np.ndarray, m: int) -> np.ndarray:
     for i in range(m):
         for j in range(m):
             image[:, i:i + th * m:m, j:j + tw * m:m] = dd[i, j]
-    zero_outside(image, slice(0, th * m), slice(0, tw * m))
+    fill_outside(image, slice(0, th * m), slice(0, tw * m))
     for i in range(a):
         for j in range(a):
             if i >= m or j >= m:
